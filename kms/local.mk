@@ -1,0 +1,1 @@
+# kms: build fragment (included from the top Makefile.am)

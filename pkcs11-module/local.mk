@@ -1,0 +1,1 @@
+# pkcs11-module: build fragment (included from the top Makefile.am)

@@ -1,0 +1,32 @@
+/* The APDU layer over a transport: builds short or extended APDUs, command
+ * chaining (CLA bit 0x10) for long data on short-APDU transports, 61xx GET
+ * RESPONSE collection, 6Cxx re-send with the right Le, and the logical
+ * channel bits of CLA (ISO 7816-4: channels 0-3 `000x yyzz`, 4-19
+ * `01yx zzzz`). This is the only place those rules live. */
+#ifndef KW_APDU_H
+#define KW_APDU_H
+
+#include "kw_buf.h"
+#include "kw_transport.h"
+
+typedef struct kw_apdu {
+	uint8_t cla, ins, p1, p2;
+	const uint8_t *data;
+	size_t data_len;
+	/* Expected response length: 0 = no Le field; 256 = "00" (short
+	 * maximum); 65536 = extended maximum. */
+	size_t le;
+} kw_apdu;
+
+/* Encode the class byte for a logical channel (0-19). */
+kw_rv kw_apdu_cla_for_channel(uint8_t cla, int channel, uint8_t *out);
+
+/* Exchange one logical command: the response data (without SW) is appended
+ * to resp, the final status word stored in *sw. Returns a transport error,
+ * or KW_OK when the card answered (whatever the status word). */
+kw_rv kw_apdu_transmit(kw_transport *t, const kw_apdu *a, kw_buf *resp, uint16_t *sw);
+
+/* kw_apdu_transmit + status word mapped through kw_sw_to_rv(). */
+kw_rv kw_apdu_exchange(kw_transport *t, const kw_apdu *a, kw_buf *resp, uint16_t *sw);
+
+#endif

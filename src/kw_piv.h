@@ -1,0 +1,157 @@
+/* The PIV client (NIST SP 800-73-4) with the YubiKey extensions.
+ * A kw_piv talks to one token over one kw_transport (not owned). Every call
+ * is one logical operation; callers that need atomicity across calls hold
+ * kw_transport_begin/end around them. */
+#ifndef KW_PIV_H
+#define KW_PIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "kw_buf.h"
+#include "kw_transport.h"
+
+/* Algorithm identifiers (SP 800-78 + YubiKey). */
+enum {
+	KW_PIV_ALG_3DES = 0x03,
+	KW_PIV_ALG_RSA1024 = 0x06,
+	KW_PIV_ALG_RSA2048 = 0x07,
+	KW_PIV_ALG_RSA3072 = 0x05,
+	KW_PIV_ALG_RSA4096 = 0x16,
+	KW_PIV_ALG_AES128 = 0x08,
+	KW_PIV_ALG_AES192 = 0x0A,
+	KW_PIV_ALG_AES256 = 0x0C,
+	KW_PIV_ALG_ECCP256 = 0x11,
+	KW_PIV_ALG_ECCP384 = 0x14,
+};
+
+/* Key references. */
+enum {
+	KW_PIV_REF_PIN = 0x80,
+	KW_PIV_REF_PUK = 0x81,
+	KW_PIV_REF_GLOBAL_PIN = 0x00,
+	KW_PIV_SLOT_MGMT = 0x9B,
+	KW_PIV_SLOT_AUTH = 0x9A,
+	KW_PIV_SLOT_SIGN = 0x9C,
+	KW_PIV_SLOT_KEYMGMT = 0x9D,
+	KW_PIV_SLOT_CARDAUTH = 0x9E,
+	KW_PIV_SLOT_RETIRED1 = 0x82,
+	KW_PIV_SLOT_RETIRED20 = 0x95,
+	KW_PIV_SLOT_ATTEST = 0xF9,
+};
+
+/* Data object tags. */
+enum {
+	KW_PIV_OBJ_DISCOVERY = 0x7E,
+	KW_PIV_OBJ_CHUID = 0x5FC102,
+	KW_PIV_OBJ_CCC = 0x5FC107,
+	KW_PIV_OBJ_KEY_HISTORY = 0x5FC10C,
+	KW_PIV_OBJ_PRINTED = 0x5FC109,
+	KW_PIV_OBJ_ATTEST_CERT = 0x5FFF01,
+	KW_PIV_OBJ_YK_ADMIN = 0x5FFF00,   /* YubiKey admin data */
+	KW_PIV_OBJ_YK_PRINTED = 0x5FC109, /* PIN-protected management key */
+};
+
+/* PIN / touch policies (YubiKey). */
+enum {
+	KW_PIV_PIN_POLICY_DEFAULT = 0, KW_PIV_PIN_POLICY_NEVER = 1,
+	KW_PIV_PIN_POLICY_ONCE = 2, KW_PIV_PIN_POLICY_ALWAYS = 3,
+	KW_PIV_TOUCH_POLICY_DEFAULT = 0, KW_PIV_TOUCH_POLICY_NEVER = 1,
+	KW_PIV_TOUCH_POLICY_ALWAYS = 2, KW_PIV_TOUCH_POLICY_CACHED = 3,
+};
+
+/* Key origin reported by GET METADATA. */
+enum { KW_PIV_ORIGIN_GENERATED = 1, KW_PIV_ORIGIN_IMPORTED = 2 };
+
+typedef struct kw_piv kw_piv;
+
+typedef struct kw_piv_metadata {
+	uint8_t alg;
+	uint8_t pin_policy, touch_policy;
+	uint8_t origin;          /* 0 if not reported */
+	bool is_default;         /* PIN/PUK/management key still default */
+	int retries_total, retries_left;   /* -1 if not reported */
+	EVP_PKEY *pubkey;        /* NULL if not reported; owned by the struct */
+} kw_piv_metadata;
+void kw_piv_metadata_clear(kw_piv_metadata *md);
+
+/* Key history object contents (5FC10C). */
+typedef struct kw_piv_key_history {
+	int on_card_certs;       /* tag C1 */
+	int off_card_certs;      /* tag C2 */
+	char url[256];           /* tag F3, may be empty */
+} kw_piv_key_history;
+
+kw_rv kw_piv_new(kw_transport *t, kw_piv **out);
+void kw_piv_free(kw_piv **p);
+kw_transport *kw_piv_transport(kw_piv *p);
+
+/* SELECT the PIV application (AID A0 00 00 03 08). */
+kw_rv kw_piv_select(kw_piv *p);
+
+/* Data objects: out gets the value of tag 53 (the object's contents). */
+kw_rv kw_piv_get_data(kw_piv *p, uint32_t tag, kw_buf *out);
+kw_rv kw_piv_put_data(kw_piv *p, uint32_t tag, const uint8_t *data, size_t len);
+
+/* Map a key slot to its certificate object tag (0 if none). */
+uint32_t kw_piv_slot_cert_tag(uint8_t slot);
+bool kw_piv_slot_is_key(uint8_t slot);
+/* Certificates: DER X.509 (decompressed when CertInfo says gzip). */
+kw_rv kw_piv_read_cert(kw_piv *p, uint8_t slot, kw_buf *der);
+kw_rv kw_piv_write_cert(kw_piv *p, uint8_t slot, const uint8_t *der, size_t len);
+kw_rv kw_piv_delete_cert(kw_piv *p, uint8_t slot);
+
+kw_rv kw_piv_read_key_history(kw_piv *p, kw_piv_key_history *kh);
+kw_rv kw_piv_write_key_history(kw_piv *p, const kw_piv_key_history *kh);
+
+/* PIN and PUK. tries_left gets the counter when the card reports it, else -1. */
+kw_rv kw_piv_verify(kw_piv *p, uint8_t ref, const uint8_t *pin, size_t len, int *tries_left);
+/* VERIFY without data: KW_OK if verified, KW_ERR_PIN_INCORRECT with tries. */
+kw_rv kw_piv_pin_status(kw_piv *p, uint8_t ref, int *tries_left);
+kw_rv kw_piv_change_reference(kw_piv *p, uint8_t ref, const uint8_t *old, size_t old_len,
+    const uint8_t *new_, size_t new_len, int *tries_left);
+kw_rv kw_piv_unblock_pin(kw_piv *p, const uint8_t *puk, size_t puk_len,
+    const uint8_t *new_pin, size_t new_len, int *tries_left);
+
+/* Management key mutual authentication (3DES, AES-128/192/256). */
+kw_rv kw_piv_authenticate(kw_piv *p, uint8_t alg, const uint8_t *key, size_t key_len);
+
+/* GENERAL AUTHENTICATE with a private key: RSA raw (input padded by the
+ * caller to the modulus size; sign and decrypt alike) or ECDSA (input a
+ * hash, truncated/padded by the client to the curve size; output DER
+ * ECDSA-Sig-Value). */
+kw_rv kw_piv_private_op(kw_piv *p, uint8_t slot, uint8_t alg,
+    const uint8_t *in, size_t in_len, kw_buf *out);
+/* ECDH: peer's uncompressed point in, shared secret (x coordinate) out. */
+kw_rv kw_piv_ecdh(kw_piv *p, uint8_t slot, uint8_t alg,
+    const uint8_t *point, size_t point_len, kw_buf *out);
+
+/* GENERATE ASYMMETRIC KEY PAIR; policies 0 = default. */
+kw_rv kw_piv_generate(kw_piv *p, uint8_t slot, uint8_t alg, uint8_t pin_policy,
+    uint8_t touch_policy, EVP_PKEY **pubkey);
+
+/* YubiKey extensions. */
+kw_rv kw_piv_get_version(kw_piv *p, uint8_t version[3]);
+kw_rv kw_piv_get_serial(kw_piv *p, uint32_t *serial);
+kw_rv kw_piv_get_metadata(kw_piv *p, uint8_t slot, kw_piv_metadata *md);
+kw_rv kw_piv_import_key(kw_piv *p, uint8_t slot, const EVP_PKEY *key,
+    uint8_t pin_policy, uint8_t touch_policy);
+kw_rv kw_piv_attest(kw_piv *p, uint8_t slot, kw_buf *der);
+kw_rv kw_piv_set_mgmt_key(kw_piv *p, uint8_t alg, const uint8_t *key, size_t len,
+    bool require_touch);
+kw_rv kw_piv_set_retries(kw_piv *p, uint8_t pin_tries, uint8_t puk_tries);
+kw_rv kw_piv_reset(kw_piv *p);
+kw_rv kw_piv_move_key(kw_piv *p, uint8_t to_slot, uint8_t from_slot);
+kw_rv kw_piv_delete_key(kw_piv *p, uint8_t slot);
+
+/* Algorithm helpers. */
+bool kw_piv_alg_is_rsa(uint8_t alg);
+bool kw_piv_alg_is_ec(uint8_t alg);
+int kw_piv_alg_bits(uint8_t alg);          /* key size, 0 if unknown */
+size_t kw_piv_mgmt_key_len(uint8_t alg);   /* 0 if not a management-key alg */
+/* The algorithm of a public key (RSA size or EC curve), 0 if unsupported. */
+uint8_t kw_piv_alg_of_pkey(const EVP_PKEY *key);
+
+#endif

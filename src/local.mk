@@ -1,0 +1,12 @@
+# src/: libkeyward core (a convenience library linked into every binary).
+noinst_LTLIBRARIES += src/libkeyward.la
+src_libkeyward_la_SOURCES = \
+	src/kw_err.c src/kw_err.h \
+	src/kw_buf.c src/kw_buf.h \
+	src/kw_tlv.c src/kw_tlv.h \
+	src/kw_secret.c src/kw_secret.h \
+	src/kw_log.c src/kw_log.h \
+	src/kw_transport.c src/kw_transport.h \
+	src/kw_mock.c src/kw_mock.h
+src_libkeyward_la_CFLAGS = $(AM_CFLAGS) -fPIC $(CRYPTO_CFLAGS)
+src_libkeyward_la_LIBADD = $(CRYPTO_LIBS)

@@ -1,0 +1,1 @@
+# tests/interop: build fragment (included from the top Makefile.am)

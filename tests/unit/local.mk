@@ -1,0 +1,9 @@
+# tests/unit: cmocka unit tests, one test_<file>.c per source file.
+KW_UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS)
+KW_UNIT_LDADD = drivers/libkwdrivers.la src/libkeyward.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+
+check_PROGRAMS += tests/unit/test_tlv
+tests_unit_test_tlv_SOURCES = tests/unit/test_tlv.c
+tests_unit_test_tlv_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_tlv_LDADD = $(KW_UNIT_LDADD)
+TESTS += tests/unit/test_tlv

@@ -1,0 +1,1 @@
+# tools/keyward: build fragment (included from the top Makefile.am)

@@ -1,0 +1,1 @@
+# tools/testenv: build fragment (included from the top Makefile.am)

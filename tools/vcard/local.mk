@@ -1,0 +1,1 @@
+# tools/vcard: build fragment (included from the top Makefile.am)
