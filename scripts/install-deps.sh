@@ -6,7 +6,7 @@ set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config
  libpcsclite-dev pcscd vsmartcard-vpcd libssl-dev openssl libcmocka-dev
  libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev
- libsystemd-dev libargon2-dev zlib1g-dev softhsm2 opensc opensc-pkcs11
+ libsystemd-dev libargon2-dev zlib1g-dev libp11-kit-dev softhsm2 opensc opensc-pkcs11
  yubico-piv-tool ykcs11 libnss3-tools gnutls-bin libengine-pkcs11-openssl
  p11-kit python3-dbusmock iproute2 socat dbus procps psmisc
  util-linux clang libclang-rt-14-dev"
