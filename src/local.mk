@@ -7,6 +7,7 @@ src_libkeyward_la_SOURCES = \
 	src/kw_secret.c src/kw_secret.h \
 	src/kw_log.c src/kw_log.h \
 	src/kw_transport.c src/kw_transport.h \
-	src/kw_mock.c src/kw_mock.h
-src_libkeyward_la_CFLAGS = $(AM_CFLAGS) -fPIC $(CRYPTO_CFLAGS)
-src_libkeyward_la_LIBADD = $(CRYPTO_LIBS)
+	src/kw_mock.c src/kw_mock.h \
+	src/kw_apdu.c src/kw_apdu.h
+src_libkeyward_la_CFLAGS = $(AM_CFLAGS) -fPIC $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS)
+src_libkeyward_la_LIBADD = $(CRYPTO_LIBS) $(ZLIB_LIBS)

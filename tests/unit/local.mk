@@ -7,3 +7,9 @@ tests_unit_test_tlv_SOURCES = tests/unit/test_tlv.c
 tests_unit_test_tlv_CFLAGS = $(KW_UNIT_CFLAGS)
 tests_unit_test_tlv_LDADD = $(KW_UNIT_LDADD)
 TESTS += tests/unit/test_tlv
+
+check_PROGRAMS += tests/unit/test_apdu
+tests_unit_test_apdu_SOURCES = tests/unit/test_apdu.c
+tests_unit_test_apdu_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_apdu_LDADD = $(KW_UNIT_LDADD)
+TESTS += tests/unit/test_apdu
