@@ -1,8 +1,10 @@
 /* The registry of built-in transports, looked up by URI scheme. */
 #include "kw_mock.h"
 #include "kw_transport.h"
+#include "pcsc/kw_pcsc.h"
 
 const kw_transport_ops *const kw_builtin_transports[] = {
+	&kw_pcsc_ops,
 	&kw_mock_ops,
 	NULL,
 };
