@@ -1,1 +1,33 @@
-# tools/vcard: build fragment (included from the top Makefile.am)
+# tools/vcard: keyward-vcard, the virtual PIV token (build fragment included
+# from the top Makefile.am). The applet core is a convenience library so the
+# unit tests drive it with APDUs; front-ends (vpcd) link it.
+noinst_LTLIBRARIES += tools/vcard/libvcard.la
+tools_vcard_libvcard_la_SOURCES = \
+	tools/vcard/vcard.h \
+	tools/vcard/vcard_card.c \
+	tools/vcard/vcard_pin.c \
+	tools/vcard/vcard_mgmt.c \
+	tools/vcard/vcard_keys.c \
+	tools/vcard/vcard_objects.c \
+	tools/vcard/vcard_yk.c \
+	tools/vcard/vcard_attest.c \
+	tools/vcard/vcard_state.c \
+	tools/vcard/vcard_io.h \
+	tools/vcard/vcard_trace.c \
+	tools/vcard/vcard_vpcd.c
+tools_vcard_libvcard_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tools_vcard_libvcard_la_LIBADD = src/libkeyward.la $(CRYPTO_LIBS)
+
+bin_PROGRAMS += tools/vcard/keyward-vcard
+tools_vcard_keyward_vcard_SOURCES = tools/vcard/vcard_main.c
+tools_vcard_keyward_vcard_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tools_vcard_keyward_vcard_LDADD = tools/vcard/libvcard.la src/libkeyward.la $(CRYPTO_LIBS)
+
+VCARD_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/tools/vcard
+VCARD_TEST_LDADD = tools/vcard/libvcard.la src/libkeyward.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+
+check_PROGRAMS += tests/unit/test_vcard_card
+tests_unit_test_vcard_card_SOURCES = tests/unit/test_vcard_card.c tests/unit/test_vcard_util.h
+tests_unit_test_vcard_card_CFLAGS = $(VCARD_TEST_CFLAGS)
+tests_unit_test_vcard_card_LDADD = $(VCARD_TEST_LDADD)
+TESTS += tests/unit/test_vcard_card

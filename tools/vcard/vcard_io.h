@@ -1,0 +1,39 @@
+/* keyward-vcard front-end pieces: the APDU trace and the vpcd socket
+ * front-end (pcsc-lite's virtual reader driver, vsmartcard-vpcd). */
+#ifndef VCARD_IO_H
+#define VCARD_IO_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "vcard.h"
+
+typedef struct vcard_trace vcard_trace;
+
+/* Append to path (created 0600 if absent). */
+kw_rv vcard_trace_open(vcard_trace **t, const char *path);
+/* One exchange: "> <command>" and "< <response>", secrets redacted.
+ * resp_ins: the INS the response data belongs to (for GET RESPONSE, the
+ * INS of the command that produced the data). t may be NULL. */
+void vcard_trace_exchange(vcard_trace *t, const uint8_t *cmd, size_t cmd_len,
+    const uint8_t *resp, size_t resp_len, uint8_t resp_ins);
+void vcard_trace_close(vcard_trace **t);
+
+/* Called after every command that changed persistent state. */
+typedef kw_rv (*vcard_persist_fn)(vcard_card *c, void *arg);
+
+typedef struct vcard_vpcd_cfg {
+	const char *host;
+	const char *port;
+	bool once;                    /* return when the connection closes */
+	vcard_trace *trace;           /* may be NULL */
+	vcard_persist_fn persist;     /* may be NULL */
+	void *persist_arg;
+	volatile sig_atomic_t *stop;  /* set by a signal handler */
+} vcard_vpcd_cfg;
+
+/* Connect to vpcd and serve the card until *stop (or, with once, until the
+ * connection closes). Reconnects every 200 ms otherwise. */
+kw_rv vcard_vpcd_run(vcard_card *c, const vcard_vpcd_cfg *cfg);
+
+#endif
