@@ -146,6 +146,15 @@ kw_rv kw_piv_reset(kw_piv *p);
 kw_rv kw_piv_move_key(kw_piv *p, uint8_t to_slot, uint8_t from_slot);
 kw_rv kw_piv_delete_key(kw_piv *p, uint8_t slot);
 
+/* Parsers of card data, exposed for tests and fuzzing (no APDUs). Errors:
+ * KW_ERR_FORMAT / TRUNCATED / TRAILING / RANGE; outputs cleared on error. */
+/* Contents of a certificate object (70, 71, 72, FE) -> DER certificate. */
+kw_rv kw_piv_cert_parse(kw_view obj, kw_buf *der);
+/* Contents of the Key History object (C1, C2, F3, FE). */
+kw_rv kw_piv_key_history_parse(kw_view obj, kw_piv_key_history *kh);
+/* GET METADATA response; md->pubkey is set when the card sent one. */
+kw_rv kw_piv_metadata_parse(kw_view resp, kw_piv_metadata *md);
+
 /* Algorithm helpers. */
 bool kw_piv_alg_is_rsa(uint8_t alg);
 bool kw_piv_alg_is_ec(uint8_t alg);

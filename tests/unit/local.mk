@@ -13,3 +13,12 @@ tests_unit_test_apdu_SOURCES = tests/unit/test_apdu.c
 tests_unit_test_apdu_CFLAGS = $(KW_UNIT_CFLAGS)
 tests_unit_test_apdu_LDADD = $(KW_UNIT_LDADD)
 TESTS += tests/unit/test_apdu
+
+KW_PIV_TEST_SOURCES = tests/unit/piv_fake.c tests/unit/piv_fake.h
+KW_PIV_TEST_LDADD = $(KW_UNIT_LDADD) $(ZLIB_LIBS)
+
+check_PROGRAMS += tests/unit/test_piv
+tests_unit_test_piv_SOURCES = tests/unit/test_piv.c $(KW_PIV_TEST_SOURCES)
+tests_unit_test_piv_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_piv_LDADD = $(KW_PIV_TEST_LDADD)
+TESTS += tests/unit/test_piv

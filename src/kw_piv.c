@@ -1,0 +1,211 @@
+/* PIV client core: the object, SELECT, GET DATA / PUT DATA, slot tables. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kw_apdu.h"
+#include "kw_log.h"
+#include "kw_piv_int.h"
+#include "kw_secret.h"
+#include "kw_tlv.h"
+
+static const uint8_t piv_aid[] = { 0xa0, 0x00, 0x00, 0x03, 0x08 };
+
+kw_rv
+kw_piv_new(kw_transport *t, kw_piv **out)
+{
+	kw_piv *p;
+
+	if (out == NULL)
+		return KW_ERR_ARG;
+	*out = NULL;
+	if (t == NULL)
+		return KW_ERR_ARG;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return KW_ERR_NOMEM;
+	p->t = t;
+	*out = p;
+	return KW_OK;
+}
+
+void
+kw_piv_free(kw_piv **pp)
+{
+	if (pp == NULL || *pp == NULL)
+		return;
+	kw_freezero(*pp, sizeof(**pp));
+	*pp = NULL;
+}
+
+kw_transport *
+kw_piv_transport(kw_piv *p)
+{
+	return p != NULL ? p->t : NULL;
+}
+
+kw_rv
+kw_piv_cmd(kw_piv *p, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
+    size_t len, kw_buf *out, uint16_t *swp)
+{
+	kw_apdu a = { 0x00, ins, p1, p2, data, len, out != NULL ? 256 : 0 };
+	kw_buf sink;
+	uint16_t sw = 0;
+	kw_rv rv;
+
+	if (swp != NULL)
+		*swp = 0;
+	if (p == NULL)
+		return KW_ERR_ARG;
+	kw_buf_init(&sink, KW_MAX_RESPONSE);
+	if (out != NULL)
+		kw_buf_reset(out);
+	rv = kw_apdu_exchange(p->t, &a, out != NULL ? out : &sink, &sw);
+	kw_buf_free(&sink);
+	if (rv != KW_OK && out != NULL)
+		kw_buf_reset(out);
+	if (swp != NULL)
+		*swp = sw;
+	return rv;
+}
+
+int
+kw_piv_sw_tries(uint16_t sw)
+{
+	if ((sw & 0xfff0) == 0x63c0)
+		return sw & 0x0f;
+	if (sw == 0x6983)
+		return 0;
+	return -1;
+}
+
+kw_rv
+kw_piv_tlv_u8(kw_view v, uint8_t *out)
+{
+	kw_rv rv;
+
+	if ((rv = kw_view_get_u8(&v, out)) != KW_OK)
+		return rv;
+	return kw_view_expect_end(&v);
+}
+
+kw_rv
+kw_piv_select(kw_piv *p)
+{
+	kw_buf r;
+	kw_view v, app;
+	kw_rv rv;
+
+	kw_buf_init(&r, KW_MAX_RESPONSE);
+	rv = kw_piv_cmd(p, KW_PIV_INS_SELECT, 0x04, 0x00, piv_aid, sizeof(piv_aid), &r, NULL);
+	if (rv != KW_OK)
+		goto fail;
+	/* An application property template (61) or nothing at all. */
+	v = kw_buf_view(&r);
+	if (kw_view_empty(&v))
+		goto fail;
+	if ((rv = kw_tlv_expect(&v, 0x61, &app)) != KW_OK ||
+	    (rv = kw_view_expect_end(&v)) != KW_OK ||
+	    (rv = kw_tlv_validate(app)) != KW_OK)
+		kw_debug("piv: bad SELECT response: %s", kw_strerror(rv));
+fail:
+	kw_buf_free(&r);
+	return rv;
+}
+
+static kw_rv
+piv_put_tag_list(kw_buf *b, uint32_t tag)
+{
+	uint8_t t[3];
+	size_t n = tag > 0xffff ? 3 : tag > 0xff ? 2 : 1, i;
+
+	for (i = 0; i < n; i++)
+		t[i] = (uint8_t)(tag >> (8 * (n - 1 - i)));
+	return kw_tlv_put(b, 0x5c, t, n);
+}
+
+/* The template tag a data object's contents come in. */
+static uint32_t
+piv_obj_template(uint32_t tag)
+{
+	if (tag == KW_PIV_OBJ_DISCOVERY || tag == 0x7f61)
+		return tag;
+	return 0x53;
+}
+
+static bool
+piv_obj_tag_ok(uint32_t tag)
+{
+	return tag == KW_PIV_OBJ_DISCOVERY || tag == 0x7f61 ||
+	    (tag >= 0x5fc100 && tag <= 0x5fffff);
+}
+
+kw_rv
+kw_piv_get_data(kw_piv *p, uint32_t tag, kw_buf *out)
+{
+	kw_buf cmd, r;
+	kw_view v, val;
+	kw_rv rv;
+
+	if (out == NULL || !piv_obj_tag_ok(tag))
+		return KW_ERR_ARG;
+	kw_buf_init(&cmd, 16);
+	kw_buf_init(&r, KW_MAX_RESPONSE);
+	kw_buf_reset(out);
+	if ((rv = piv_put_tag_list(&cmd, tag)) != KW_OK)
+		goto fail;
+	rv = kw_piv_cmd(p, KW_PIV_INS_GET_DATA, 0x3f, 0xff, cmd.data, cmd.len, &r, NULL);
+	if (rv != KW_OK)
+		goto fail;
+	v = kw_buf_view(&r);
+	if ((rv = kw_tlv_expect(&v, piv_obj_template(tag), &val)) != KW_OK ||
+	    (rv = kw_view_expect_end(&v)) != KW_OK)
+		goto fail;
+	rv = kw_buf_put_view(out, val);
+fail:
+	if (rv != KW_OK)
+		kw_buf_reset(out);
+	kw_buf_free(&cmd);
+	kw_buf_free(&r);
+	return rv;
+}
+
+kw_rv
+kw_piv_put_data(kw_piv *p, uint32_t tag, const uint8_t *data, size_t len)
+{
+	kw_buf cmd;
+	kw_rv rv;
+
+	if (!piv_obj_tag_ok(tag) || (len > 0 && data == NULL) || len > KW_PIV_OBJ_MAX)
+		return KW_ERR_ARG;
+	kw_buf_init(&cmd, KW_PIV_OBJ_MAX + 16);
+	if (piv_obj_template(tag) == tag)
+		rv = kw_tlv_put(&cmd, tag, data, len);
+	else if ((rv = piv_put_tag_list(&cmd, tag)) == KW_OK)
+		rv = kw_tlv_put(&cmd, 0x53, data, len);
+	if (rv == KW_OK)
+		rv = kw_piv_cmd(p, KW_PIV_INS_PUT_DATA, 0x3f, 0xff, cmd.data, cmd.len, NULL, NULL);
+	kw_buf_free(&cmd);
+	return rv;
+}
+
+uint32_t
+kw_piv_slot_cert_tag(uint8_t slot)
+{
+	switch (slot) {
+	case KW_PIV_SLOT_AUTH: return 0x5fc105;
+	case KW_PIV_SLOT_SIGN: return 0x5fc10a;
+	case KW_PIV_SLOT_KEYMGMT: return 0x5fc10b;
+	case KW_PIV_SLOT_CARDAUTH: return 0x5fc101;
+	case KW_PIV_SLOT_ATTEST: return KW_PIV_OBJ_ATTEST_CERT;
+	default:
+		break;
+	}
+	if (slot >= KW_PIV_SLOT_RETIRED1 && slot <= KW_PIV_SLOT_RETIRED20)
+		return 0x5fc10d + (uint32_t)(slot - KW_PIV_SLOT_RETIRED1);
+	return 0;
+}
+
+bool
+kw_piv_slot_is_key(uint8_t slot)
+{
+	return kw_piv_slot_cert_tag(slot) != 0;
+}
