@@ -16,3 +16,11 @@ tests_unit_test_pcsc_SOURCES = tests/unit/test_pcsc.c \
 tests_unit_test_pcsc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PCSC_CFLAGS)
 tests_unit_test_pcsc_LDADD = src/libkeyward.la $(CMOCKA_LIBS) $(CRYPTO_LIBS) -lpthread
 TESTS += tests/unit/test_pcsc
+
+# kw-pcsc-probe: drives the real transport for tests/integration/test_keyward_pcsc.sh
+# (listed in tools/keyward/local.mk with the other keyward integration tests).
+check_PROGRAMS += drivers/pcsc/kw-pcsc-probe
+drivers_pcsc_kw_pcsc_probe_SOURCES = drivers/pcsc/kw_pcsc_probe.c
+drivers_pcsc_kw_pcsc_probe_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS) -I$(top_srcdir)/drivers/pcsc
+drivers_pcsc_kw_pcsc_probe_LDADD = drivers/libkwdrivers.la src/libkeyward.la \
+	$(PCSC_LIBS) $(CRYPTO_LIBS) -lpthread
