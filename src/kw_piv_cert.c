@@ -116,8 +116,8 @@ piv_cert_fields(kw_view v, kw_view *cert, uint8_t *info)
 		if ((seen & bit) != 0)
 			return KW_ERR_FORMAT;
 		seen |= bit;
-		if (tag == 0x71 && (rv = kw_piv_tlv_u8(val, info)) != KW_OK)
-			return rv == KW_ERR_TRUNCATED ? KW_ERR_FORMAT : rv;
+		if (tag == 0x71 && (val.len != 1 || kw_piv_tlv_u8(val, info) != KW_OK))
+			return KW_ERR_FORMAT;
 	}
 	return (seen & SEEN_CERT) != 0 ? KW_OK : KW_ERR_FORMAT;
 }

@@ -22,3 +22,15 @@ tests_unit_test_piv_SOURCES = tests/unit/test_piv.c $(KW_PIV_TEST_SOURCES)
 tests_unit_test_piv_CFLAGS = $(KW_UNIT_CFLAGS)
 tests_unit_test_piv_LDADD = $(KW_PIV_TEST_LDADD)
 TESTS += tests/unit/test_piv
+
+check_PROGRAMS += tests/unit/test_piv_cert
+tests_unit_test_piv_cert_SOURCES = tests/unit/test_piv_cert.c $(KW_PIV_TEST_SOURCES)
+tests_unit_test_piv_cert_CFLAGS = $(KW_UNIT_CFLAGS) $(ZLIB_CFLAGS)
+tests_unit_test_piv_cert_LDADD = $(KW_PIV_TEST_LDADD)
+TESTS += tests/unit/test_piv_cert
+
+check_PROGRAMS += tests/unit/test_piv_mgmt
+tests_unit_test_piv_mgmt_SOURCES = tests/unit/test_piv_mgmt.c $(KW_PIV_TEST_SOURCES)
+tests_unit_test_piv_mgmt_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_piv_mgmt_LDADD = $(KW_PIV_TEST_LDADD)
+TESTS += tests/unit/test_piv_mgmt
