@@ -5,7 +5,9 @@
  * holds one PC/SC transaction between begin and end (nested begin/end pairs
  * count: only the outermost pair talks to pcscd). Waits are bounded: a
  * transaction another process holds for longer than the lock timeout gives
- * KW_ERR_SHARING instead of blocking forever.
+ * KW_ERR_SHARING instead of blocking forever. One transport is used by one
+ * thread at a time (callers serialize per token); different transports are
+ * independent.
  *
  * Errors: pcscd absent at open -> KW_ERR_NO_SERVICE; pcscd stopped or
  * restarted under an open transport -> KW_ERR_SERVICE_GONE (sticky: reopen);

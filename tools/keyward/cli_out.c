@@ -152,7 +152,8 @@ kwcli_json_print(json_t *v)
 	int rc;
 
 	if (v == NULL) {
-		fprintf(stderr, "keyward: out of memory\n");
+		fprintf(stderr, "keyward: cannot build the JSON output (out of memory or "
+		    "text that is not UTF-8)\n");
 		return KWCLI_ERROR;
 	}
 	rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -103,6 +103,7 @@ list_one(const char *uri, json_t *tokens, json_t *errors)
 {
 	kwcli_token tok;
 	kwcli_probe pr;
+	json_t *o;
 	kw_rv rv;
 
 	if ((rv = kwcli_token_open_uri(uri, &tok)) != KW_OK) {
@@ -115,11 +116,11 @@ list_one(const char *uri, json_t *tokens, json_t *errors)
 		return;
 	}
 	rv = kwcli_probe_token(&tok, KWCLI_PROBE_SLOTS, &pr);
-	if (rv == KW_OK)
-		json_array_append_new(tokens, token_json(&tok, &pr));
+	if (rv == KW_OK && (o = token_json(&tok, &pr)) != NULL)
+		json_array_append_new(tokens, o);
 	else
 		json_array_append_new(errors, json_pack("{s:s, s:s}", "uri", uri,
-		    "error", kw_strerror(rv)));
+		    "error", rv != KW_OK ? kw_strerror(rv) : "not representable as JSON"));
 	kwcli_probe_free(&pr);
 	kwcli_token_close(&tok);
 }
