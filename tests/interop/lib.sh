@@ -1,0 +1,142 @@
+# Shared helpers for the interop tests (sourced, POSIX sh).
+#
+# A test script does:
+#   . "$KW_TOP_SRCDIR/tests/interop/lib.sh"
+#   kwi_init "$0" "$@"          # outside: re-runs the script inside keyward-testenv
+#   ...                          # inside: token provisioned, fixture in $FIX
+#
+# Environment:
+#   KW_TOP_BUILDDIR, KW_TOP_SRCDIR  set by `make check` (else derived from the script)
+#   KEYWARD_P11_MODULE   module under test (default: the build tree's keyward-pkcs11.so)
+#   KWI_TIMEOUT          seconds for the whole test (default 300)
+#   KWI_KEEP=1           keep the testenv directory (keyward-testenv --keep)
+
+KWI_PIN=123456
+KWI_SO_PIN=010203040506070801020304050607080102030405060708
+
+kwi_log() { echo "[$kwi_name] $*" >&2; }
+kwi_fail() { echo "FAIL: [$kwi_name] $*" >&2; exit 1; }
+kwi_pass() { echo "ok: [$kwi_name] $*" >&2; }
+kwi_skip() { echo "SKIP: [$kwi_name] $*" >&2; exit 77; }
+
+kwi_paths() {
+	kwi_self=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+	kwi_name=$(basename "$1" .sh)
+	: "${KW_TOP_SRCDIR:=$(cd "$(dirname "$kwi_self")/../.." && pwd)}"
+	export KW_TOP_SRCDIR
+	if [ -z "${KW_TOP_BUILDDIR:-}" ]; then
+		echo "$kwi_name: KW_TOP_BUILDDIR not set (run through make check)" >&2
+		exit 99
+	fi
+	export KW_TOP_BUILDDIR
+	KWI_SRC=$KW_TOP_SRCDIR/tests/interop
+	KWI_BUILD=$KW_TOP_BUILDDIR/tests/interop
+}
+
+# The module under test. Until pkcs11-module lands, the interop tests skip when
+# the default module is absent (KEYWARD_P11_MODULE may name a known-good module
+# such as opensc-pkcs11.so or libykcs11.so to validate the harness).
+kwi_module() {
+	if [ -n "${KEYWARD_P11_MODULE:-}" ]; then
+		MODULE=$KEYWARD_P11_MODULE
+		[ -f "$MODULE" ] || { echo "$kwi_name: KEYWARD_P11_MODULE=$MODULE: no such file" >&2; exit 99; }
+	else
+		MODULE=$KW_TOP_BUILDDIR/pkcs11-module/.libs/keyward-pkcs11.so
+		[ -f "$MODULE" ] || kwi_skip "keyward-pkcs11.so not built yet ($MODULE)"
+	fi
+	export KEYWARD_P11_MODULE="$MODULE"
+	case $MODULE in
+	*ykcs11*) KWI_FLAVOUR=ykcs11 ;;
+	*opensc*) KWI_FLAVOUR=opensc ;;
+	*) KWI_FLAVOUR=keyward ;;
+	esac
+	export KWI_FLAVOUR
+}
+
+# Foreign clients are not ASan-instrumented; an instrumented module needs the
+# ASan runtime loaded first, so preload the very libasan the module links to.
+kwi_sanitizer_env() {
+	KWI_PRELOAD=
+	if nm -D "$MODULE" 2>/dev/null | grep -q ' __asan_init'; then
+		KWI_PRELOAD=$(ldd "$MODULE" | awk '/libasan/ { print $3; exit }')
+		if [ -z "$KWI_PRELOAD" ]; then
+			cc=$(sed -n 's/^CC = //p' "$KW_TOP_BUILDDIR/Makefile")
+			KWI_PRELOAD=$(${cc:-cc} -print-file-name=libasan.so)
+		fi
+		[ -f "$KWI_PRELOAD" ] || { echo "$kwi_name: ASan module but no libasan found" >&2; exit 99; }
+	fi
+	export KWI_PRELOAD
+}
+
+# kwi_client CMD ARGS: run a foreign (uninstrumented) client of the module.
+kwi_client() {
+	if [ -n "$KWI_PRELOAD" ]; then
+		LD_PRELOAD=$KWI_PRELOAD${LD_PRELOAD:+:$LD_PRELOAD} \
+			ASAN_OPTIONS=detect_leaks=0:${ASAN_OPTIONS:-} "$@"
+	else
+		"$@"
+	fi
+}
+
+kwi_testenv_bin() {
+	for t in "$KW_TOP_BUILDDIR/tools/testenv/keyward-testenv"; do
+		[ -x "$t" ] && { echo "$t"; return 0; }
+	done
+	echo "$kwi_name: keyward-testenv not built in $KW_TOP_BUILDDIR/tools/testenv" >&2
+	exit 99
+}
+
+# kwi_init "$0" "$@": outside the testenv, re-run the script inside one
+# (bounded by timeout); inside, provision the token and cd to a work dir.
+kwi_init() {
+	kwi_paths "$1"
+	shift
+	kwi_module
+	kwi_sanitizer_env
+	if [ "${1:-}" != --inside ]; then
+		tenv=$(kwi_testenv_bin)
+		keep=
+		[ "${KWI_KEEP:-0}" = 1 ] && keep=--keep
+		kwi_log "module $MODULE${KWI_PRELOAD:+ (ASan, clients preload $KWI_PRELOAD)}"
+		# The testenv itself must not get the client preload.
+		t=${KWI_TIMEOUT:-300}
+		exec timeout -k 10 $((t + 30)) "$tenv" run $keep --timeout "$t" --tokens "${KWI_TOKENS:-1}" -- \
+			/bin/sh "$kwi_self" --inside
+	fi
+	[ -n "${KEYWARD_TESTENV_DIR:-}" ] || kwi_fail "KEYWARD_TESTENV_DIR not set inside keyward-testenv"
+	FIX=$KEYWARD_TESTENV_DIR/fixture
+	WORK=$KEYWARD_TESTENV_DIR/work-$kwi_name
+	mkdir -p "$WORK"
+	cd "$WORK" || exit 99
+	if [ "${KWI_PROVISION:-1}" = 1 ]; then
+		# shellcheck source=provision.sh
+		. "$KWI_SRC/provision.sh"
+		kwp_provision "$FIX" || kwi_fail "provisioning the token failed"
+	fi
+}
+
+# kwi_trace_count: APDUs sent to token 0 so far (one '>' line per command APDU).
+kwi_trace_count() {
+	f=$KEYWARD_TESTENV_DIR/token-0.trace
+	[ -f "$f" ] || { echo 0; return; }
+	grep -c '^>' "$f" || true
+}
+
+# kwi_run LOG CMD ARGS: run a client, log its output, fail the test on non-zero.
+kwi_run() {
+	log=$1
+	shift
+	if ! kwi_client "$@" >"$log" 2>&1; then
+		sed 's/^/    /' "$log" | tail -n 40 >&2
+		kwi_fail "$* exited non-zero (log $log)"
+	fi
+}
+
+# Which client steps a known-good reference module cannot do (DESIGN.md 7);
+# the keyward module must do all of them.
+kwi_ref_cannot() {
+	[ "$KWI_FLAVOUR" = keyward ] && return 1
+	case "$KWI_FLAVOUR:$1" in
+	*) return 1 ;;
+	esac
+}
