@@ -34,3 +34,15 @@ tests_unit_test_piv_mgmt_SOURCES = tests/unit/test_piv_mgmt.c $(KW_PIV_TEST_SOUR
 tests_unit_test_piv_mgmt_CFLAGS = $(KW_UNIT_CFLAGS)
 tests_unit_test_piv_mgmt_LDADD = $(KW_PIV_TEST_LDADD)
 TESTS += tests/unit/test_piv_mgmt
+
+check_PROGRAMS += tests/unit/test_piv_keys
+tests_unit_test_piv_keys_SOURCES = tests/unit/test_piv_keys.c $(KW_PIV_TEST_SOURCES)
+tests_unit_test_piv_keys_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_piv_keys_LDADD = $(KW_PIV_TEST_LDADD)
+TESTS += tests/unit/test_piv_keys
+
+check_PROGRAMS += tests/unit/test_piv_import
+tests_unit_test_piv_import_SOURCES = tests/unit/test_piv_import.c $(KW_PIV_TEST_SOURCES)
+tests_unit_test_piv_import_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_piv_import_LDADD = $(KW_PIV_TEST_LDADD)
+TESTS += tests/unit/test_piv_import
