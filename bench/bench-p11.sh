@@ -30,10 +30,10 @@ self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 : "${KW_TOP_SRCDIR:=$(cd "$(dirname "$self")/.." && pwd)}"
 : "${KW_TOP_BUILDDIR:=$PWD}"
 export KW_TOP_SRCDIR KW_TOP_BUILDDIR
-libdir=$(dirname "$(find /usr/lib -name opensc-pkcs11.so -path '*linux-gnu*' 2>/dev/null | head -n1)")
+libfind() { find /usr/lib /usr/lib64 -maxdepth 2 -name "$1" 2>/dev/null | head -n1; }
 : "${KEYWARD_P11_MODULE:=$KW_TOP_BUILDDIR/pkcs11-module/.libs/keyward-pkcs11.so}"
-: "${OPENSC_P11_MODULE:=$libdir/opensc-pkcs11.so}"
-: "${YKCS11_MODULE:=$libdir/libykcs11.so}"
+: "${OPENSC_P11_MODULE:=$(libfind opensc-pkcs11.so)}"
+: "${YKCS11_MODULE:=$(libfind libykcs11.so)}"
 export KEYWARD_P11_MODULE OPENSC_P11_MODULE YKCS11_MODULE
 
 if [ -z "${inside:-}" ]; then
@@ -56,7 +56,7 @@ trace=$KEYWARD_TESTENV_DIR/token-0.trace
 : >"$out/all.json"
 for m in keyward:$KEYWARD_P11_MODULE opensc:$OPENSC_P11_MODULE ykcs11:$YKCS11_MODULE; do
 	name=${m%%:*} so=${m#*:}
-	if [ ! -f "$so" ]; then
+	if [ -z "$so" ] || [ ! -f "$so" ]; then
 		echo "bench-p11: $name: $so missing, skipped" >&2
 		continue
 	fi
