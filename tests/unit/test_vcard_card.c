@@ -50,12 +50,130 @@ test_cla_ins_length_errors(void **state)
 	vcard_card_free(&c);
 }
 
+static void
+test_objects_access_rules(void **state)
+{
+	vcard_card *c = new_selected_card();
+	kw_buf d;
+
+	(void)state;
+	kw_buf_init(&d, 0);
+	/* Discovery object is built in */
+	assert_int_equal(tx(c, "00CB3FFF035C017E00", &d), 0x9000);
+	assert_int_equal(d.data[0], 0x7E);
+	/* PUT DATA needs the management key */
+	assert_int_equal(tx(c, "00DB3FFF0C5C035FC102530501020304FF", NULL), 0x6982);
+	assert_int_equal(mgmt_auth(c, VC_ALG_3DES, DEFAULT_MGMT), 0x9000);
+	assert_int_equal(tx(c, "00DB3FFF0C5C035FC102530501020304FF", NULL), 0x9000);
+	assert_int_equal(tx(c, "00CB3FFF055C035FC10200", &d), 0x9000);
+	assert_int_equal(d.len, 7);
+	assert_memory_equal(d.data, "\x53\x05\x01\x02\x03\x04\xFF", 7);
+	/* printed information: PIN to read */
+	assert_int_equal(tx(c, "00DB3FFF095C035FC10953028800", NULL), 0x9000);
+	assert_int_equal(tx(c, "00CB3FFF055C035FC109", &d), 0x6982);
+	assert_int_equal(tx(c, "0020008008" PIN_123456, NULL), 0x9000);
+	assert_int_equal(tx(c, "00CB3FFF055C035FC109", &d), 0x9000);
+	/* empty 53 deletes */
+	assert_int_equal(tx(c, "00DB3FFF075C035FC1025300", NULL), 0x9000);
+	assert_int_equal(tx(c, "00CB3FFF055C035FC102", &d), 0x6A82);
+	/* malformed: bad tag, trailing bytes, no 53, not 5C, wrong P1P2 */
+	assert_int_equal(tx(c, "00DB3FFF095C035FC2025302AABB", NULL), 0x6A80);
+	assert_int_equal(tx(c, "00DB3FFF095C035FC1025301AABB", NULL), 0x6A80);
+	assert_int_equal(tx(c, "00DB3FFF055C035FC102", NULL), 0x6A80);
+	assert_int_equal(tx(c, "00DB3FFF0554035FC102", NULL), 0x6A80);
+	assert_int_equal(tx(c, "00DB3FFE0C5C035FC102530501020304FF", NULL), 0x6A86);
+	assert_int_equal(tx(c, "00CB3FFF055C035FC2FF", &d), 0x6A80);
+	/* the discovery object is fixed */
+	assert_int_equal(tx(c, "00DB3FFF075C017E53020102", NULL), 0x6A80);
+	/* BIT group template is stored whole */
+	assert_int_equal(tx(c, "00DB3FFF057F6102AB00", NULL), 0x9000);
+	assert_int_equal(tx(c, "00CB3FFF045C027F61", &d), 0x9000);
+	assert_memory_equal(d.data, "\x7F\x61\x02\xAB\x00", 5);
+	kw_buf_free(&d);
+	vcard_card_free(&c);
+}
+
+static void
+test_chaining_and_large_objects(void **state)
+{
+	vcard_card *c = new_selected_card();
+	uint8_t obj[3100];
+	kw_buf d, cmd;
+	size_t i;
+
+	(void)state;
+	kw_buf_init(&d, 0);
+	kw_buf_init(&cmd, 0);
+	for (i = 0; i < sizeof(obj); i++)
+		obj[i] = (uint8_t)i;
+	assert_int_equal(mgmt_auth(c, VC_ALG_3DES, DEFAULT_MGMT), 0x9000);
+	/* 5C 03 5FC105 53 82 0BB8 <3000 bytes> through 12 chained links */
+	kw_buf_put(&cmd, "\x5C\x03\x5F\xC1\x05\x53\x82\x0B\xB8", 9);
+	kw_buf_put(&cmd, obj, 3000);
+	assert_int_equal(tx_chain(c, 0xDB, 0x3F, 0xFF, cmd.data, cmd.len, NULL), 0x9000);
+	assert_int_equal(tx_all(c, "00CB3FFF055C035FC10500", &d), 0x9000);
+	assert_int_equal(d.len, 3004);
+	assert_memory_equal(d.data + 4, obj, 3000);
+	/* an extended Le returns it in one response */
+	assert_int_equal(tx(c, "00CB3FFF0000055C035FC1050000", &d), 0x9000);
+	assert_int_equal(d.len, 3004);
+	/* too large for a YubiKey object */
+	kw_buf_reset(&cmd);
+	kw_buf_put(&cmd, "\x5C\x03\x5F\xC1\x05\x53\x82\x0C\x1C", 9);
+	kw_buf_put(&cmd, obj, 3100);
+	assert_int_equal(tx_chain(c, 0xDB, 0x3F, 0xFF, cmd.data, cmd.len, NULL), 0x6A84);
+	/* a chain interrupted by another command is dropped */
+	assert_int_equal(tx(c, "10DB3FFF055C035FC105", NULL), 0x9000);
+	assert_int_equal(tx(c, "00FD000000", &d), 0x9000);
+	assert_int_equal(tx(c, "00DB3FFF04530201FF", NULL), 0x6A80);
+	/* a new command discards a pending response */
+	assert_int_equal(tx(c, "00CB3FFF055C035FC10500", &d), 0x6100);
+	assert_int_equal(tx(c, "00FD000000", &d), 0x9000);
+	assert_int_equal(tx(c, "00C0000000", &d), 0x6985);
+	assert_int_equal(tx(c, "00C0010000", &d), 0x6A86);
+	/* power cycle drops selection, chain and pending data */
+	assert_int_equal(tx(c, "10DB3FFF055C035FC105", NULL), 0x9000);
+	vcard_card_reset(c);
+	assert_false(c->chaining);
+	assert_false(c->mgmt_authed);
+	kw_buf_free(&d);
+	kw_buf_free(&cmd);
+	vcard_card_free(&c);
+}
+
+static void
+test_extended_apdu_forms(void **state)
+{
+	vcard_card *c = new_selected_card();
+	kw_buf d;
+
+	(void)state;
+	kw_buf_init(&d, 0);
+	/* 2E, 3E, 4E; malformed extended lengths */
+	assert_int_equal(tx(c, "00FD0000000000", &d), 0x9000);
+	assert_int_equal(d.len, 3);
+	assert_int_equal(tx(c, "00F800000000", &d), 0x6700);
+	assert_int_equal(tx(c, "002000800000", &d), 0x6700);
+	assert_int_equal(tx(c, "00200080000008" PIN_123456, &d), 0x9000);
+	assert_int_equal(tx(c, "00200080000008" PIN_123456 "00", &d), 0x6700);
+	assert_int_equal(tx(c, "00F8000000", &d), 0x9000);
+	assert_memory_equal(d.data, "\x00\xBC\x61\x4E", 4);
+	/* short Le smaller than the data: the rest through GET RESPONSE */
+	assert_int_equal(tx(c, "00CB3FFF035C017E08", &d), 0x610C);
+	assert_int_equal(d.len, 8);
+	kw_buf_free(&d);
+	vcard_card_free(&c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_select_apt),
 		cmocka_unit_test(test_cla_ins_length_errors),
+		cmocka_unit_test(test_objects_access_rules),
+		cmocka_unit_test(test_chaining_and_large_objects),
+		cmocka_unit_test(test_extended_apdu_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

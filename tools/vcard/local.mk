@@ -31,3 +31,27 @@ tests_unit_test_vcard_card_SOURCES = tests/unit/test_vcard_card.c tests/unit/tes
 tests_unit_test_vcard_card_CFLAGS = $(VCARD_TEST_CFLAGS)
 tests_unit_test_vcard_card_LDADD = $(VCARD_TEST_LDADD)
 TESTS += tests/unit/test_vcard_card
+
+check_PROGRAMS += tests/unit/test_vcard_pin
+tests_unit_test_vcard_pin_SOURCES = tests/unit/test_vcard_pin.c tests/unit/test_vcard_util.h
+tests_unit_test_vcard_pin_CFLAGS = $(VCARD_TEST_CFLAGS)
+tests_unit_test_vcard_pin_LDADD = $(VCARD_TEST_LDADD)
+TESTS += tests/unit/test_vcard_pin
+
+check_PROGRAMS += tests/unit/test_vcard_mgmt
+tests_unit_test_vcard_mgmt_SOURCES = tests/unit/test_vcard_mgmt.c tests/unit/test_vcard_util.h
+tests_unit_test_vcard_mgmt_CFLAGS = $(VCARD_TEST_CFLAGS)
+tests_unit_test_vcard_mgmt_LDADD = $(VCARD_TEST_LDADD)
+TESTS += tests/unit/test_vcard_mgmt
+
+check_PROGRAMS += tests/unit/test_vcard_keys
+tests_unit_test_vcard_keys_SOURCES = tests/unit/test_vcard_keys.c tests/unit/test_vcard_util.h
+tests_unit_test_vcard_keys_CFLAGS = $(VCARD_TEST_CFLAGS)
+tests_unit_test_vcard_keys_LDADD = $(VCARD_TEST_LDADD)
+TESTS += tests/unit/test_vcard_keys
+
+check_PROGRAMS += tests/unit/test_vcard_state
+tests_unit_test_vcard_state_SOURCES = tests/unit/test_vcard_state.c tests/unit/test_vcard_util.h
+tests_unit_test_vcard_state_CFLAGS = $(VCARD_TEST_CFLAGS)
+tests_unit_test_vcard_state_LDADD = $(VCARD_TEST_LDADD)
+TESTS += tests/unit/test_vcard_state

@@ -247,7 +247,7 @@ parse_import(kw_view data, import_parts *ip)
 static EVP_PKEY *
 build_rsa(const import_parts *ip, unsigned bits)
 {
-	BN_CTX *ctx = BN_CTX_new();
+	BN_CTX *ctx = NULL;
 	BIGNUM *p = NULL, *q = NULL, *dp = NULL, *dq = NULL, *qi = NULL;
 	BIGNUM *n = NULL, *e = NULL, *d = NULL, *p1 = NULL, *q1 = NULL, *phi = NULL;
 	OSSL_PARAM_BLD *bld = NULL;
@@ -259,7 +259,7 @@ build_rsa(const import_parts *ip, unsigned bits)
 	for (i = 1; i <= 5; i++)
 		if (ip->part[i].len == 0 || ip->part[i].len > half)
 			return NULL;
-	if (ctx == NULL)
+	if ((ctx = BN_CTX_new()) == NULL)
 		goto fail;
 	p = BN_bin2bn(ip->part[1].ptr, (int)ip->part[1].len, NULL);
 	q = BN_bin2bn(ip->part[2].ptr, (int)ip->part[2].len, NULL);

@@ -1,5 +1,6 @@
 /* Persistent token state: one binary file, "KWVCARD1" then TLVs (serial,
- * version, PIN, PUK, management key, keys, objects). It holds private
+ * version, PIN, PUK, management key, keys, objects) and a SHA-256 digest
+ * record that must come last (a cut file is refused). It holds private
  * keys, PIN, PUK and management key in clear: it is a TEST token. Files are
  * created mode 0600 and replaced atomically (temporary file in the same
  * directory, fsync, rename, fsync of the directory): never half-written. */
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/sha.h>
 
 #include "vcard.h"
 #include "kw_secret.h"
@@ -25,6 +28,7 @@ static const char magic[8] = "KWVCARD1";
 #define ST_MGMT    0x85
 #define ST_KEY     0xA1
 #define ST_OBJECT  0xA2
+#define ST_DIGEST  0x8F   /* last: SHA-256 of everything before it */
 #define STATE_MAX  (16u << 20)
 
 static kw_rv
@@ -86,7 +90,7 @@ kw_rv
 vcard_state_encode(const vcard_card *c, kw_buf *out)
 {
 	uint8_t ser[4] = { c->serial >> 24, c->serial >> 16, c->serial >> 8, c->serial };
-	uint8_t mg[2 + VC_MGMT_MAXLEN];
+	uint8_t mg[2 + VC_MGMT_MAXLEN], digest[SHA256_DIGEST_LENGTH];
 	size_t i;
 	kw_rv rv;
 
@@ -106,6 +110,8 @@ vcard_state_encode(const vcard_card *c, kw_buf *out)
 	for (i = 0; i < VC_MAX_OBJECTS; i++)
 		if (c->objects[i].tag != 0 && (rv = put_object(out, &c->objects[i])) != KW_OK)
 			goto fail;
+	SHA256(out->data, out->len, digest);
+	rv = kw_tlv_put(out, ST_DIGEST, digest, sizeof(digest));
 fail:
 	kw_memzero(mg, sizeof(mg));
 	return rv;
@@ -215,6 +221,22 @@ decode_one(vcard_card *c, uint32_t tag, kw_view val)
 	}
 }
 
+/* The file must end with the digest record over all bytes before it. */
+static kw_rv
+check_digest(kw_view in)
+{
+	static const size_t rec = 2 + SHA256_DIGEST_LENGTH;
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+
+	if (in.len < sizeof(magic) + rec)
+		return KW_ERR_TRUNCATED;
+	if (in.ptr[in.len - rec] != ST_DIGEST || in.ptr[in.len - rec + 1] != SHA256_DIGEST_LENGTH)
+		return KW_ERR_FORMAT;
+	SHA256(in.ptr, in.len - rec, digest);
+	return memcmp(digest, in.ptr + in.len - SHA256_DIGEST_LENGTH, sizeof(digest)) == 0 ?
+	    KW_OK : KW_ERR_FORMAT;
+}
+
 kw_rv
 vcard_state_decode(vcard_card *c, kw_view in)
 {
@@ -223,6 +245,9 @@ vcard_state_decode(vcard_card *c, kw_view in)
 	kw_view val;
 	kw_rv rv;
 
+	if ((rv = check_digest(in)) != KW_OK)
+		return rv;
+	in.len -= 2 + SHA256_DIGEST_LENGTH;
 	if ((rv = kw_view_get_bytes(&in, m, sizeof(m))) != KW_OK)
 		return rv;
 	if (memcmp(m, magic, sizeof(m)) != 0)
