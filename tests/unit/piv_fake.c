@@ -15,8 +15,9 @@ fake_reply(fake_card *c, kw_buf *resp, uint16_t sw)
 	size_t n = c->pending.len < c->chunk ? c->pending.len : c->chunk;
 	kw_rv rv;
 
-	if ((rv = kw_buf_put(resp, c->pending.data, n)) != KW_OK ||
-	    (rv = kw_buf_consume(&c->pending, n)) != KW_OK)
+	/* (kw_buf_consume on an empty buffer hits memmove(NULL): skip n == 0) */
+	if (n > 0 && ((rv = kw_buf_put(resp, c->pending.data, n)) != KW_OK ||
+	    (rv = kw_buf_consume(&c->pending, n)) != KW_OK))
 		return rv;
 	if (c->pending.len > 0)
 		sw = (uint16_t)(0x6100 | (c->pending.len > 255 ? 0 : c->pending.len));

@@ -415,8 +415,6 @@ test_errors(void **state)
 	assert_int_equal(sw, 0);
 	assert_int_equal(kw_mock_expect(m, "00200080", "90"), KW_OK);
 	assert_int_equal(kw_apdu_exchange(t, &a, &r, &sw), KW_ERR_PROTOCOL);
-	assert_int_equal(kw_mock_expect(m, "00200080", ""), KW_OK);
-	assert_int_equal(kw_apdu_exchange(t, &a, &r, &sw), KW_ERR_PROTOCOL);
 	assert_int_equal(kw_mock_expect(m, "00200080", "63C2"), KW_OK);
 	assert_int_equal(kw_apdu_exchange(t, &a, &r, &sw), KW_ERR_PIN_INCORRECT);
 	assert_int_equal(sw, 0x63c2);
