@@ -1,1 +1,47 @@
-# pkcs11-module: build fragment (included from the top Makefile.am)
+# pkcs11-module: keyward-pkcs11.so, the PKCS#11 v3.0 module.
+# The internals build as a convenience library (also linked by the unit
+# tests); the installed module adds the entry points and exports only C_*.
+KWP11_FLAGS = $(AM_CFLAGS) -fPIC $(CRYPTO_CFLAGS) $(P11KIT_CFLAGS) $(PCSC_CFLAGS) \
+	-I$(top_srcdir)/pkcs11-module
+KWP11_ENTRY_SRC = pkcs11-module/p11_entry.c pkcs11-module/p11_iface.c
+
+noinst_LTLIBRARIES += pkcs11-module/libkwp11.la
+pkcs11_module_libkwp11_la_SOURCES = \
+	pkcs11-module/p11_v3.h pkcs11-module/p11_int.h \
+	pkcs11-module/p11_module.c pkcs11-module/p11_lock.c pkcs11-module/p11_rv.c \
+	pkcs11-module/p11_slot.c pkcs11-module/p11_token.c pkcs11-module/p11_session.c \
+	pkcs11-module/p11_object.c pkcs11-module/p11_attr.c pkcs11-module/p11_find.c \
+	pkcs11-module/p11_mech.c pkcs11-module/p11_pad.c pkcs11-module/p11_sign.c \
+	pkcs11-module/p11_decrypt.c pkcs11-module/p11_derive.c pkcs11-module/p11_pin.c \
+	pkcs11-module/p11_keygen.c pkcs11-module/p11_create.c pkcs11-module/p11_cache.c
+pkcs11_module_libkwp11_la_CFLAGS = $(KWP11_FLAGS)
+pkcs11_module_libkwp11_la_LIBADD = drivers/libkwdrivers.la
+
+pkcs11moddir = $(libdir)/pkcs11
+pkcs11mod_LTLIBRARIES = pkcs11-module/keyward-pkcs11.la
+pkcs11_module_keyward_pkcs11_la_SOURCES = $(KWP11_ENTRY_SRC)
+pkcs11_module_keyward_pkcs11_la_CFLAGS = $(KWP11_FLAGS)
+pkcs11_module_keyward_pkcs11_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-no-undefined -export-symbols-regex '^C_'
+pkcs11_module_keyward_pkcs11_la_LIBADD = pkcs11-module/libkwp11.la \
+	$(PCSC_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS) -lpthread
+
+# p11-kit finds the module through this file (absolute path: works for any prefix).
+p11kitmoddir = $(p11kit_moduledir)
+p11kitmod_DATA = pkcs11-module/keyward-pkcs11.module
+pkcs11-module/keyward-pkcs11.module: $(top_srcdir)/pkcs11-module/keyward-pkcs11.module.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) pkcs11-module && \
+	$(SED) -e 's|@pkcs11moddir[@]|$(pkcs11moddir)|g' \
+		$(top_srcdir)/pkcs11-module/keyward-pkcs11.module.in > $@
+CLEANFILES += pkcs11-module/keyward-pkcs11.module
+EXTRA_DIST += pkcs11-module/keyward-pkcs11.module.in
+
+# Unit tests: the C_* functions over the mock transport with a fake card.
+KWP11_TEST_FLAGS = $(KWP11_FLAGS) $(CMOCKA_CFLAGS)
+KWP11_TEST_LIBS = pkcs11-module/libkwp11.la $(CMOCKA_LIBS) $(PCSC_LIBS) $(CRYPTO_LIBS) \
+	$(ZLIB_LIBS) -lpthread
+KWP11_FAKE_SRC = tests/unit/test_p11_fake.c tests/unit/test_p11_fake.h
+
+# Only C_* may be exported from the installed module.
+TESTS += tests/unit/test_p11_symbols.sh
+EXTRA_DIST += tests/unit/test_p11_symbols.sh

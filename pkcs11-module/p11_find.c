@@ -1,0 +1,92 @@
+/* C_FindObjects*: enumerate the token on first use, then match every
+ * attribute of the template against the same values C_GetAttributeValue
+ * gives. Private keys and session objects follow the login state and the
+ * session owner rules. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "p11_int.h"
+
+static bool
+obj_matches(kwp11_token *tok, const kwp11_obj *o, const CK_ATTRIBUTE *t, CK_ULONG n,
+    kw_buf *v)
+{
+	CK_ULONG i;
+
+	for (i = 0; i < n; i++) {
+		kw_buf_reset(v);
+		if (kwp11_attr_value(tok, o, t[i].type, v) != CKR_OK)
+			return false;
+		if (v->len != t[i].ulValueLen)
+			return false;
+		if (v->len > 0 && (t[i].pValue == NULL || memcmp(v->data, t[i].pValue, v->len) != 0))
+			return false;
+	}
+	return true;
+}
+
+static bool
+obj_visible(const kwp11_session *s, const kwp11_obj *o)
+{
+	if (!o->live)
+		return false;
+	if (o->owner != 0 && o->owner != s->handle)
+		return false;
+	/* PIV private keys are listed without login (their use needs it),
+	 * as applications look for them before asking for the PIN. */
+	return true;
+}
+
+CK_RV
+kwp11_find_init(kwp11_session *s, CK_ATTRIBUTE *t, CK_ULONG n)
+{
+	kwp11_token *tok = s->tok;
+	kw_buf v;
+	size_t i;
+	CK_RV rv;
+
+	if (s->find_active)
+		return CKR_OPERATION_ACTIVE;
+	if (n > 0 && t == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if ((rv = kwp11_token_enumerate(tok)) != CKR_OK)
+		return rv;
+	free(s->found);
+	s->found = NULL;
+	s->nfound = s->findpos = 0;
+	if (tok->nobjs > 0 && (s->found = calloc(tok->nobjs, sizeof(*s->found))) == NULL)
+		return CKR_HOST_MEMORY;
+	kw_buf_init(&v, KW_BUF_DEFAULT_MAX);
+	for (i = 0; i < tok->nobjs; i++) {
+		if (obj_visible(s, &tok->objs[i]) && obj_matches(tok, &tok->objs[i], t, n, &v))
+			s->found[s->nfound++] = kwp11_obj_handle(tok, i);
+	}
+	kw_buf_free(&v);
+	s->find_active = true;
+	return CKR_OK;
+}
+
+CK_RV
+kwp11_find(kwp11_session *s, CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *count)
+{
+	CK_ULONG n = 0;
+
+	if (!s->find_active)
+		return CKR_OPERATION_NOT_INITIALIZED;
+	while (n < max && s->findpos < s->nfound)
+		out[n++] = s->found[s->findpos++];
+	*count = n;
+	return CKR_OK;
+}
+
+CK_RV
+kwp11_find_final(kwp11_session *s)
+{
+	if (!s->find_active)
+		return CKR_OPERATION_NOT_INITIALIZED;
+	free(s->found);
+	s->found = NULL;
+	s->nfound = s->findpos = 0;
+	s->find_active = false;
+	return CKR_OK;
+}

@@ -1,0 +1,237 @@
+/* Slots: one per reader (device URI of any transport). A reader keeps its
+ * slot id while present, and gets the same id back if it returns during
+ * the same C_Initialize cycle. KEYWARD_TRANSPORTS (comma-separated) limits
+ * discovery: "scheme:" lists that transport's devices, a full URI such as
+ * "mock:a" adds that device. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kw_log.h"
+#include "p11_int.h"
+
+static atomic_uint g_wait_cancel;
+
+static void
+list_env(const char *env, kw_strlist *out)
+{
+	char *copy, *tok, *save = NULL;
+	const kw_transport_ops *ops;
+	size_t l;
+
+	if ((copy = strdup(env)) == NULL)
+		return;
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		l = strlen(tok);
+		if (l > 1 && tok[l - 1] == ':') {
+			tok[l - 1] = '\0';
+			ops = kw_transport_find_ops(tok);
+			if (ops != NULL && ops->list != NULL)
+				(void)ops->list(out);
+		} else if (strchr(tok, ':') != NULL) {
+			(void)kw_strlist_add(out, tok);
+		}
+	}
+	free(copy);
+}
+
+static kwp11_token *
+slot_by_uri(kwp11_module *m, const char *uri)
+{
+	size_t i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (strcmp(m->slots[i]->uri, uri) == 0)
+			return m->slots[i];
+	return NULL;
+}
+
+static void
+slot_add(kwp11_module *m, const char *uri)
+{
+	kwp11_token **ns, *tok;
+
+	if (m->nslots >= 64)   /* object handles carry 6 bits of slot index */
+		return;
+	if ((ns = realloc(m->slots, (m->nslots + 1) * sizeof(*ns))) == NULL)
+		return;
+	m->slots = ns;
+	if (kwp11_token_new(uri, m->next_slot_id, &m->lo, &tok) != KW_OK)
+		return;
+	m->next_slot_id++;
+	tok->event = true;
+	m->slots[m->nslots++] = tok;
+}
+
+static void
+slot_gone(kwp11_module *m, kwp11_token *tok)
+{
+	kwp11_mutex_lock(&m->lo, tok->lock);
+	kwp11_session_drop_token(m, tok);
+	kwp11_token_lost(tok);
+	tok->reader_present = false;
+	tok->event = true;
+	kwp11_mutex_unlock(&m->lo, tok->lock);
+}
+
+void
+kwp11_slots_refresh(kwp11_module *m)
+{
+	kw_strlist l = { 0 };
+	const char *env = getenv("KEYWARD_TRANSPORTS");
+	kwp11_token *tok;
+	size_t i, j;
+	bool found;
+
+	if (env != NULL && *env != '\0')
+		list_env(env, &l);
+	else
+		(void)kw_transport_list_all(&l);
+	for (i = 0; i < l.n; i++) {
+		if ((tok = slot_by_uri(m, l.v[i])) == NULL) {
+			slot_add(m, l.v[i]);
+		} else if (!tok->reader_present) {
+			tok->reader_present = true;
+			tok->event = true;
+		}
+	}
+	for (i = 0; i < m->nslots; i++) {
+		tok = m->slots[i];
+		for (found = false, j = 0; j < l.n && !found; j++)
+			found = strcmp(l.v[j], tok->uri) == 0;
+		if (!found && tok->reader_present)
+			slot_gone(m, tok);
+	}
+	kw_strlist_free(&l);
+}
+
+kwp11_token *
+kwp11_slot_find(kwp11_module *m, CK_SLOT_ID id)
+{
+	size_t i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i]->id == id && m->slots[i]->reader_present)
+			return m->slots[i];
+	return NULL;
+}
+
+/* Presence under the token lock; drops sessions of a vanished token. */
+static bool
+slot_probe(kwp11_module *m, kwp11_token *tok)
+{
+	bool was, now;
+
+	kwp11_mutex_lock(&m->lo, tok->lock);
+	was = tok->present;
+	now = kwp11_token_probe(tok);
+	if (was && !now)
+		kwp11_session_drop_token(m, tok);
+	if (was != now)
+		tok->event = true;
+	kwp11_mutex_unlock(&m->lo, tok->lock);
+	return now;
+}
+
+CK_RV
+kwp11_slot_list(kwp11_module *m, CK_BBOOL present, CK_SLOT_ID *list, CK_ULONG *count)
+{
+	CK_ULONG n = 0, i;
+
+	/* The slot list changes only on the size query, so that the size
+	 * query and the fill call agree. */
+	if (list == NULL || m->nslots == 0)
+		kwp11_slots_refresh(m);
+	for (i = 0; i < m->nslots; i++) {
+		if (!m->slots[i]->reader_present)
+			continue;
+		if (present && !slot_probe(m, m->slots[i]))
+			continue;
+		if (list != NULL && n < *count)
+			list[n] = m->slots[i]->id;
+		n++;
+	}
+	if (list != NULL && n > *count) {
+		*count = n;
+		return CKR_BUFFER_TOO_SMALL;
+	}
+	*count = n;
+	return CKR_OK;
+}
+
+static void
+pad_copy(CK_UTF8CHAR *dst, size_t n, const char *src)
+{
+	size_t l = strlen(src);
+
+	memset(dst, ' ', n);
+	memcpy(dst, src, l < n ? l : n);
+}
+
+CK_RV
+kwp11_slot_info(kwp11_token *tok, CK_SLOT_INFO *info)
+{
+	const char *name = strchr(tok->uri, ':');
+
+	memset(info, 0, sizeof(*info));
+	pad_copy(info->slotDescription, sizeof(info->slotDescription),
+	    name != NULL ? name + 1 : tok->uri);
+	pad_copy(info->manufacturerID, sizeof(info->manufacturerID), "keyward");
+	info->flags = CKF_REMOVABLE_DEVICE | CKF_HW_SLOT;
+	if (kwp11_token_probe(tok))
+		info->flags |= CKF_TOKEN_PRESENT;
+	return CKR_OK;
+}
+
+static bool
+take_event(kwp11_module *m, CK_SLOT_ID *slot)
+{
+	size_t i;
+
+	for (i = 0; i < m->nslots; i++) {
+		if (m->slots[i]->reader_present)
+			(void)slot_probe(m, m->slots[i]);
+	}
+	for (i = 0; i < m->nslots; i++) {
+		if (m->slots[i]->event) {
+			m->slots[i]->event = false;
+			*slot = m->slots[i]->id;
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+kwp11_wait_cancel(void)
+{
+	atomic_fetch_add(&g_wait_cancel, 1);
+}
+
+/* Polls every 200 ms (readers and cards) until an event, C_Finalize, or
+ * the module is gone; CKF_DONT_BLOCK checks once. */
+CK_RV
+kwp11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID *slot)
+{
+	const struct timespec ts = { 0, 200 * 1000 * 1000 };
+	unsigned cancel = atomic_load(&g_wait_cancel);
+	kwp11_call c;
+	bool got;
+	CK_RV rv;
+
+	for (;;) {
+		if ((rv = kwp11_enter(&c)) != CKR_OK)
+			return rv;
+		kwp11_slots_refresh(c.m);
+		got = take_event(c.m, slot);
+		kwp11_leave(&c);
+		if (got)
+			return CKR_OK;
+		if ((flags & CKF_DONT_BLOCK) != 0)
+			return CKR_NO_EVENT;
+		nanosleep(&ts, NULL);
+		if (atomic_load(&g_wait_cancel) != cancel)
+			return CKR_CRYPTOKI_NOT_INITIALIZED;
+	}
+}
