@@ -46,3 +46,20 @@ tests_unit_test_piv_import_SOURCES = tests/unit/test_piv_import.c $(KW_PIV_TEST_
 tests_unit_test_piv_import_CFLAGS = $(KW_UNIT_CFLAGS)
 tests_unit_test_piv_import_LDADD = $(KW_PIV_TEST_LDADD)
 TESTS += tests/unit/test_piv_import
+
+check_PROGRAMS += tests/unit/test_buf tests/unit/test_log tests/unit/test_secret \
+	tests/unit/test_transport
+tests_unit_test_buf_SOURCES = tests/unit/test_buf.c
+tests_unit_test_buf_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_buf_LDADD = $(KW_UNIT_LDADD)
+tests_unit_test_log_SOURCES = tests/unit/test_log.c
+tests_unit_test_log_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_log_LDADD = $(KW_UNIT_LDADD)
+tests_unit_test_secret_SOURCES = tests/unit/test_secret.c
+tests_unit_test_secret_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_secret_LDADD = $(KW_UNIT_LDADD)
+tests_unit_test_transport_SOURCES = tests/unit/test_transport.c
+tests_unit_test_transport_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_transport_LDADD = $(KW_UNIT_LDADD)
+TESTS += tests/unit/test_buf tests/unit/test_log tests/unit/test_secret \
+	tests/unit/test_transport
