@@ -2,6 +2,7 @@
  * transport, a PC/SC transaction between begin and end. See kw_pcsc.h. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -80,17 +81,180 @@ pcsc_fail(pcsc_tr *p, const char *what, LONG rc)
 	return rv;
 }
 
+static void
+deadline_ms(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static kw_rv
+sync_init(pthread_mutex_t *mu, pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	kw_rv rv = KW_ERR_NOMEM;
+
+	if (pthread_condattr_init(&ca) != 0)
+		return rv;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+	    pthread_cond_init(cv, &ca) == 0) {
+		if (pthread_mutex_init(mu, NULL) == 0)
+			rv = KW_OK;
+		else
+			pthread_cond_destroy(cv);
+	}
+	pthread_condattr_destroy(&ca);
+	return rv;
+}
+
+/* pcscd makes SCardConnect wait for as long as another process holds a
+ * transaction on the reader. The call runs in a thread; past the lock
+ * timeout the thread is abandoned with the context it uses (it disconnects
+ * and releases both when pcscd finally answers) and the transport goes on
+ * with a new context. */
+typedef struct connect_job {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int refs;
+	bool done, abandoned;
+	SCARDCONTEXT ctx;
+	SCARDHANDLE card;
+	DWORD proto;
+	LONG rc;
+	char reader[MAX_READERNAME];
+} connect_job;
+
+static void
+job_unref(connect_job *j)
+{
+	bool last;
+
+	pthread_mutex_lock(&j->mu);
+	last = --j->refs == 0;
+	pthread_mutex_unlock(&j->mu);
+	if (!last)
+		return;
+	pthread_cond_destroy(&j->cv);
+	pthread_mutex_destroy(&j->mu);
+	free(j);
+}
+
+static void *
+connect_main(void *arg)
+{
+	connect_job *j = arg;
+	SCARDHANDLE card = 0;
+	DWORD proto = 0;
+	bool abandoned;
+	LONG rc;
+
+	rc = SCardConnect(j->ctx, j->reader, SCARD_SHARE_SHARED, PCSC_PROTOCOLS,
+	    &card, &proto);
+	pthread_mutex_lock(&j->mu);
+	j->rc = rc;
+	j->card = card;
+	j->proto = proto;
+	j->done = true;
+	abandoned = j->abandoned;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	if (abandoned) {
+		if (rc == SCARD_S_SUCCESS)
+			(void)SCardDisconnect(card, SCARD_LEAVE_CARD);
+		(void)SCardReleaseContext(j->ctx);
+	}
+	job_unref(j);
+	return NULL;
+}
+
+/* Wait for the job; false if it timed out (then it is abandoned). */
+static bool
+job_wait(connect_job *j, int timeout_ms)
+{
+	struct timespec ts;
+	bool done;
+
+	deadline_ms(&ts, timeout_ms);
+	pthread_mutex_lock(&j->mu);
+	while (!j->done)
+		if (pthread_cond_timedwait(&j->cv, &j->mu, &ts) == ETIMEDOUT)
+			break;
+	done = j->done;
+	j->abandoned = !done;
+	pthread_mutex_unlock(&j->mu);
+	return done;
+}
+
+static LONG
+pcsc_connect_bounded(pcsc_tr *p, bool *timed_out)
+{
+	pthread_attr_t attr;
+	connect_job *j;
+	pthread_t th;
+	LONG rc;
+	int err;
+
+	*timed_out = false;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return SCARD_E_NO_MEMORY;
+	if (sync_init(&j->mu, &j->cv) != KW_OK) {
+		free(j);
+		return SCARD_E_NO_MEMORY;
+	}
+	j->refs = 2;
+	j->ctx = p->ctx;
+	snprintf(j->reader, sizeof(j->reader), "%s", p->reader);
+	err = pthread_attr_init(&attr);
+	if (err == 0) {
+		(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		err = pthread_create(&th, &attr, connect_main, j);
+		pthread_attr_destroy(&attr);
+	}
+	if (err != 0) {
+		j->refs = 1;
+		job_unref(j);
+		return SCARD_E_NO_MEMORY;
+	}
+	if (!job_wait(j, p->lock_timeout_ms)) {
+		*timed_out = true;
+		p->have_ctx = false;   /* the thread owns and releases it */
+		job_unref(j);
+		return SCARD_E_SHARING_VIOLATION;
+	}
+	rc = j->rc;
+	p->card = j->card;
+	p->proto = j->proto;
+	job_unref(j);
+	return rc;
+}
+
 static kw_rv
 pcsc_ensure_connected(pcsc_tr *p)
 {
+	bool timed_out;
 	LONG rc;
 
 	if (p->gone)
 		return KW_ERR_SERVICE_GONE;
 	if (p->connected)
 		return KW_OK;
-	rc = SCardConnect(p->ctx, p->reader, SCARD_SHARE_SHARED, PCSC_PROTOCOLS,
-	    &p->card, &p->proto);
+	if (!p->have_ctx) {
+		rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->ctx);
+		if (rc != SCARD_S_SUCCESS)
+			return pcsc_fail(p, "SCardEstablishContext", rc);
+		p->have_ctx = true;
+	}
+	rc = pcsc_connect_bounded(p, &timed_out);
+	if (timed_out) {
+		kw_warn("pcsc: \"%.128s\" held by another process for %d ms",
+		    p->reader, p->lock_timeout_ms);
+		return KW_ERR_SHARING;
+	}
 	if (rc != SCARD_S_SUCCESS)
 		return pcsc_fail(p, "SCardConnect", rc);
 	p->connected = true;
@@ -241,18 +405,6 @@ typedef struct begin_watch {
 	int timeout_ms;
 } begin_watch;
 
-static void
-watch_deadline(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 static void *
 watch_main(void *arg)
 {
@@ -260,7 +412,7 @@ watch_main(void *arg)
 	struct timespec ts;
 	bool fire = false;
 
-	watch_deadline(&ts, w->timeout_ms);
+	deadline_ms(&ts, w->timeout_ms);
 	pthread_mutex_lock(&w->mu);
 	while (!w->done && !fire)
 		if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) == ETIMEDOUT)
@@ -275,23 +427,10 @@ watch_main(void *arg)
 static kw_rv
 watch_init(begin_watch *w, SCARDHANDLE card, int timeout_ms)
 {
-	pthread_condattr_t ca;
-	kw_rv rv = KW_ERR_INTERNAL;
-
 	memset(w, 0, sizeof(*w));
 	w->card = card;
 	w->timeout_ms = timeout_ms;
-	if (pthread_condattr_init(&ca) != 0)
-		return rv;
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
-	    pthread_cond_init(&w->cv, &ca) == 0) {
-		if (pthread_mutex_init(&w->mu, NULL) == 0)
-			rv = KW_OK;
-		else
-			pthread_cond_destroy(&w->cv);
-	}
-	pthread_condattr_destroy(&ca);
-	return rv;
+	return sync_init(&w->mu, &w->cv);
 }
 
 static LONG

@@ -12,11 +12,12 @@
 #include "kw_transport.h"
 
 static const char probe_usage[] =
-    "Usage: kw-pcsc-probe --uri URI [--loops N] [--interval-ms MS]\n"
+    "Usage: kw-pcsc-probe --uri URI [--loops N] [--interval-ms MS] [--hold-ms MS]\n"
     "       kw-pcsc-probe --wait-change MS\n"
     "       kw-pcsc-probe --list\n"
     "Each loop: begin, SELECT PIV, present, end; prints one line of results\n"
-    "(OK, SERVICE_GONE, CARD_REMOVED, NO_CARD, ...). --wait-change prints\n"
+    "(OK, SERVICE_GONE, CARD_REMOVED, NO_CARD, SHARING, ...); --hold-ms keeps\n"
+    "the transaction that long before ending it. --wait-change prints\n"
     "\"changed\" or \"unchanged\". --list prints readers and URIs with a card.\n";
 
 static const char *
@@ -56,7 +57,7 @@ select_piv(kw_transport *t)
 }
 
 static int
-probe_loop(const char *uri, int loops, int interval)
+probe_loop(const char *uri, int loops, int interval, int hold)
 {
 	kw_transport *t = NULL;
 	kw_rv rv, b, x, p;
@@ -71,6 +72,11 @@ probe_loop(const char *uri, int loops, int interval)
 		b = kw_transport_begin(t);
 		x = select_piv(t);
 		p = kw_transport_present(t);
+		if (b == KW_OK && hold > 0) {
+			printf("holding\n");
+			fflush(stdout);
+			sleep_ms(hold);
+		}
 		if (b == KW_OK)
 			(void)kw_transport_end(t);
 		printf("loop %d begin %s transmit %s present %s\n", i, rv_name(b),
@@ -130,19 +136,21 @@ main(int argc, char **argv)
 		{ "interval-ms", required_argument, NULL, 'i' },
 		{ "wait-change", required_argument, NULL, 'w' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "hold-ms", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *uri = NULL;
-	int c, loops = 1, interval = 500, wait = -1, list = 0;
+	int c, loops = 1, interval = 500, wait = -1, list = 0, hold = 0;
 
-	while ((c = getopt_long(argc, argv, "u:n:i:w:lh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:n:i:w:lH:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'u': uri = optarg; break;
 		case 'n': loops = atoi(optarg); break;
 		case 'i': interval = atoi(optarg); break;
 		case 'w': wait = atoi(optarg); break;
 		case 'l': list = 1; break;
+		case 'H': hold = atoi(optarg); break;
 		case 'h': fputs(probe_usage, stdout); return 0;
 		default: fputs(probe_usage, stderr); return 2;
 		}
@@ -151,9 +159,9 @@ main(int argc, char **argv)
 		return probe_list();
 	if (wait >= 0)
 		return probe_wait(wait);
-	if (uri == NULL || loops < 1 || interval < 0) {
+	if (uri == NULL || loops < 1 || interval < 0 || hold < 0) {
 		fputs(probe_usage, stderr);
 		return 2;
 	}
-	return probe_loop(uri, loops, interval);
+	return probe_loop(uri, loops, interval, hold);
 }

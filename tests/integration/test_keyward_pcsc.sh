@@ -85,7 +85,37 @@ echo "$out" | grep -q "loop 0 begin OK transmit OK present OK" && ok "transport 
 timeout 10 "$PROBE" --uri "pcsc:No Such Reader" | grep -q "open NO_READER" &&
 	ok "unknown reader is NO_READER" || fail "unknown reader"
 
-# 2. pcscd restarted under an open transport.
+# 2. Another process holds a transaction: bounded waits (connect and begin
+#    both wait in pcscd), SHARING, no hang; once it lets go, the same
+#    transport works again.
+hold() {   # hold MS OUTFILE: start a holder and wait until it holds
+	timeout 30 "$PROBE" --uri "$URI" --hold-ms "$1" >"$2" 2>&1 &
+	HOLDER=$!
+	i=0
+	while ! grep -q holding "$2" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+}
+hold 2500 "$W/hold1.out"
+t0=$(date +%s)
+out=$(KEYWARD_PCSC_LOCK_TIMEOUT_MS=500 timeout 20 "$PROBE" --uri "$URI")
+t1=$(date +%s)
+wait "$HOLDER"
+echo "$out" | grep -q "open SHARING" && ok "opening a held reader gives SHARING" ||
+	fail "open of a held reader: $out"
+[ $((t1 - t0)) -le 2 ] || fail "bounded connect took $((t1 - t0)) s"
+KEYWARD_PCSC_LOCK_TIMEOUT_MS=500 timeout 30 "$PROBE" --uri "$URI" --loops 3 \
+	--interval-ms 1500 >"$W/held.out" 2>&1 &
+P=$!
+sleep 0.5
+hold 2500 "$W/hold2.out"
+wait "$P"
+wait "$HOLDER"
+cat "$W/held.out"
+grep -q "loop 0 begin OK" "$W/held.out" && grep -q "loop 1 begin SHARING" "$W/held.out" &&
+	ok "begin on a held reader gives SHARING" || fail "begin on a held reader"
+grep -q "loop 2 begin OK transmit OK present OK" "$W/held.out" &&
+	ok "the transport works once the other process lets go" || fail "after the hold"
+
+# 3. pcscd restarted under an open transport.
 timeout 30 "$PROBE" --uri "$URI" --loops 8 --interval-ms 300 >"$W/restart.out" 2>&1 &
 P=$!
 sleep 1
@@ -105,7 +135,7 @@ out=$(timeout 20 "$PROBE" --uri "$URI" --loops 1)
 echo "$out" | grep -q "loop 0 begin OK transmit OK present OK" &&
 	ok "a fresh open works after the restart" || fail "fresh open after restart: $out"
 
-# 3. Card removed (vcard killed) under an open transport: no hang.
+# 4. Card removed (vcard killed) under an open transport: no hang.
 timeout 30 "$PROBE" --uri "$URI" --loops 6 --interval-ms 300 >"$W/remove.out" 2>&1 &
 P=$!
 sleep 0.8
@@ -120,7 +150,7 @@ tail -n 1 "$W/remove.out" | grep -q "transmit NO_CARD present NO_CARD" ||
 timeout 10 "$PROBE" --uri "$URI" | grep -q "open NO_CARD" && ok "open without card is NO_CARD" ||
 	fail "open without card"
 
-# 4. Hotplug: a card arriving wakes a waiter; nothing happening times out.
+# 5. Hotplug: a card arriving wakes a waiter; nothing happening times out.
 out=$(timeout 10 "$PROBE" --wait-change 300)
 [ "$out" = unchanged ] && ok "wait-change times out" || fail "wait-change without event: $out"
 timeout 20 "$PROBE" --wait-change 8000 >"$W/wait.out" 2>&1 &
@@ -132,7 +162,7 @@ wait "$P"
 	fail "insertion not seen: $(cat "$W/wait.out")"
 wait_card || fail "card did not come back"
 
-# 5. keyward list over the real transport, then without pcscd.
+# 6. keyward list over the real transport, then without pcscd.
 if [ -x "$KEYWARD" ]; then
 	out=$(timeout 30 "$KEYWARD" list 2>&1)
 	echo "$out" | grep -q "serial 12345678" && ok "keyward list shows the token" ||

@@ -152,6 +152,7 @@ test_transmit(void **state)
 	assert_null(t);
 	assert_int_equal(fake_get()->disconnect, 1);
 	assert_int_equal(fake_get()->release, fake_get()->establish);
+	assert_int_equal(fake_open_objects(), 0);
 }
 
 static void
@@ -289,6 +290,45 @@ test_transaction_bounded(void **state)
 	kw_transport_free(&t);
 }
 
+static void
+test_connect_bounded(void **state)
+{
+	kw_transport *t = NULL;
+	long t0;
+	int i;
+
+	(void)state;
+	setenv("KEYWARD_PCSC_LOCK_TIMEOUT_MS", "100", 1);
+	fake_add_reader(R0, true);
+	fake_set_locked_by_other(true);
+	t0 = now_ms();
+	assert_int_equal(kw_transport_open("pcsc:" R0, &t), KW_ERR_SHARING);
+	assert_null(t);
+	assert_true(now_ms() - t0 >= 90);
+	assert_true(now_ms() - t0 < 2000);
+	/* The abandoned connect still waits inside "pcscd". */
+	assert_true(fake_open_objects() >= 1);
+	fake_set_locked_by_other(false);
+	/* ... and cleans up after itself once it returns. */
+	for (i = 0; i < 2000 && fake_open_objects() != 0; i++)
+		usleep(1000);
+	assert_int_equal(fake_open_objects(), 0);
+	assert_int_equal(kw_transport_open("pcsc:" R0, &t), KW_OK);
+	/* Held again while open but disconnected (after a removal): bounded
+	 * too, and the transport recovers with a new context. */
+	fake_set_card(0, false);
+	fake_set_card(0, true);
+	fake_set_locked_by_other(true);
+	assert_int_equal(xmit(t, "select"), KW_ERR_CARD_REMOVED);
+	assert_int_equal(xmit(t, "select"), KW_ERR_SHARING);
+	fake_set_locked_by_other(false);
+	assert_int_equal(xmit(t, "select"), KW_OK);
+	kw_transport_free(&t);
+	for (i = 0; i < 2000 && fake_open_objects() != 0; i++)
+		usleep(1000);
+	assert_int_equal(fake_open_objects(), 0);
+}
+
 static bool
 has(const kw_strlist *l, const char *s)
 {
@@ -420,6 +460,7 @@ main(void)
 		cmocka_unit_test_setup(test_service_restart, setup),
 		cmocka_unit_test_setup(test_transaction_nesting, setup),
 		cmocka_unit_test_setup(test_transaction_bounded, setup),
+		cmocka_unit_test_setup(test_connect_bounded, setup),
 		cmocka_unit_test_setup(test_list, setup),
 		cmocka_unit_test_setup(test_monitor, setup),
 		cmocka_unit_test_setup(test_monitor_cancel, setup),

@@ -129,6 +129,18 @@ void fake_set_proto(DWORD proto) { lock(); F.proto = proto; unlock(); }
 void fake_set_transmit_rc(LONG rc) { lock(); F.transmit_rc = rc; unlock(); }
 fake_counters *fake_get(void) { return &F.c; }
 
+int
+fake_open_objects(void)
+{
+	int i, n = 0;
+
+	lock();
+	for (i = 0; i < FAKE_MAX_HANDLES; i++)
+		n += F.ctxs[i].used + F.handles[i].used;
+	unlock();
+	return n;
+}
+
 void
 fake_set_response(const char *hex)
 {
@@ -387,6 +399,14 @@ SCardConnect(SCARDCONTEXT h, LPCSTR reader, DWORD share, DWORD protos,
 		rc = SCARD_E_NO_SMARTCARD;
 		goto out;
 	}
+	/* pcscd makes a connect wait while another process holds a transaction. */
+	while (F.locked_by_other) {
+		unlock();
+		usleep(1000);
+		lock();
+	}
+	if ((rc = ctx_check(h)) != SCARD_S_SUCCESS)
+		goto out;
 	if ((protos & F.proto) == 0) {
 		rc = SCARD_E_PROTO_MISMATCH;
 		goto out;

@@ -34,5 +34,6 @@ void fake_set_proto(DWORD proto);
 void fake_set_response(const char *hex);
 void fake_set_transmit_rc(LONG rc);          /* fail the next transmit */
 fake_counters *fake_get(void);
+int fake_open_objects(void);                 /* contexts + card handles alive */
 
 #endif
