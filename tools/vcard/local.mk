@@ -55,3 +55,11 @@ tests_unit_test_vcard_state_SOURCES = tests/unit/test_vcard_state.c tests/unit/t
 tests_unit_test_vcard_state_CFLAGS = $(VCARD_TEST_CFLAGS)
 tests_unit_test_vcard_state_LDADD = $(VCARD_TEST_LDADD)
 TESTS += tests/unit/test_vcard_state
+
+check_PROGRAMS += tests/unit/test_vcard_vpcd
+tests_unit_test_vcard_vpcd_SOURCES = tests/unit/test_vcard_vpcd.c tests/unit/test_vcard_util.h
+tests_unit_test_vcard_vpcd_CFLAGS = $(VCARD_TEST_CFLAGS)
+tests_unit_test_vcard_vpcd_LDADD = $(VCARD_TEST_LDADD)
+TESTS += tests/unit/test_vcard_vpcd
+
+EXTRA_DIST += tools/vcard/README.md

@@ -1,7 +1,10 @@
 /* Attestation (YubiKey F9): an X.509 certificate for a key generated on the
  * token, signed by the slot F9 key, issued under the F9 certificate (object
  * 5FFF01), with Yubico-style extensions (1.3.6.1.4.1.41482.3.x: firmware
- * 3.3, serial 3.7, PIN/touch policy 3.8, form factor 3.9). */
+ * 3.3, serial 3.7, PIN/touch policy 3.8, form factor 3.9). Like a
+ * YubiKey's, the statement copies the F9 certificate's validity (the F9
+ * certificate is created valid 2016-03-14 to 2052-04-17) and is named
+ * "CN=YubiKey PIV Attestation <slot>". */
 #include <string.h>
 #include <time.h>
 
@@ -151,8 +154,8 @@ vc_attest_init(vcard_card *c)
 	    X509_set_subject_name(x, subj) != 1 ||
 	    X509_set_issuer_name(x, c->attest_ca_cert != NULL ?
 	    X509_get_subject_name(c->attest_ca_cert) : subj) != 1 ||
-	    X509_gmtime_adj(X509_getm_notBefore(x), -86400) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(x), 20L * 365 * 86400) == NULL ||
+	    ASN1_TIME_set_string_X509(X509_getm_notBefore(x), "20160314000000Z") != 1 ||
+	    ASN1_TIME_set_string_X509(X509_getm_notAfter(x), "20520417000000Z") != 1 ||
 	    X509_set_pubkey(x, k->pkey) != 1)
 		goto fail;
 	X509V3_set_ctx(&v3, c->attest_ca_cert != NULL ? c->attest_ca_cert : x, x, NULL, NULL, 0);
@@ -180,7 +183,7 @@ make_attestation(vcard_card *c, const vc_key *k, X509 *f9, EVP_PKEY *f9key, kw_b
 	int n;
 	kw_rv rv = KW_ERR_CRYPTO;
 
-	snprintf(cn, sizeof(cn), "YubiKey PIV Attestation %02X", k->slot);
+	snprintf(cn, sizeof(cn), "YubiKey PIV Attestation %02x", k->slot);
 	if ((x = X509_new()) == NULL || (subj = X509_NAME_new()) == NULL ||
 	    X509_set_version(x, 2) != 1 || set_random_serial(x) != KW_OK ||
 	    name_cn(subj, cn) != KW_OK || X509_set_subject_name(x, subj) != 1 ||
