@@ -1,1 +1,14 @@
-# tools/testenv: build fragment (included from the top Makefile.am)
+# tools/testenv: keyward-testenv, a private pcscd + vpcd + virtual tokens
+# around a command (the integration tests and anyone's CI use it).
+bin_PROGRAMS += tools/testenv/keyward-testenv
+tools_testenv_keyward_testenv_SOURCES = \
+	tools/testenv/testenv.h \
+	tools/testenv/testenv_main.c \
+	tools/testenv/testenv_ns.c \
+	tools/testenv/testenv_proc.c \
+	tools/testenv/testenv_pcscd.c \
+	tools/testenv/testenv_token.c \
+	tools/testenv/testenv_ca.c \
+	tools/testenv/testenv_dir.c
+tools_testenv_keyward_testenv_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS) $(CRYPTO_CFLAGS)
+tools_testenv_keyward_testenv_LDADD = $(PCSC_LIBS) $(CRYPTO_LIBS)

@@ -1,0 +1,138 @@
+/* pcscd with the vpcd driver. vpcd gives each reader.conf entry two
+ * slots, listening on PORT and PORT+1, so entry K serves tokens 2K and
+ * 2K+1: token i listens on KWT_VPCD_PORT_BASE+i and its reader is
+ * "Yubico keyward vcard <i/2> 00 0<i%2>" (pcscd appends the reader and
+ * slot numbers). ykcs11 and ykpiv only use readers named "Yubico...". */
+#include "testenv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const kwt_pcscd_paths[] = {
+	"/usr/sbin/pcscd", "/usr/local/sbin/pcscd", "/sbin/pcscd", NULL,
+};
+
+static int
+kwt_pcscd_write_entry(const struct kwt_env *env, int k)
+{
+	char path[PATH_MAX];
+	int port = KWT_VPCD_PORT_BASE + 2 * k;
+	FILE *f;
+	int rc;
+
+	if (kwt_path(path, sizeof(path), env->conf_dir, "vcard-%02d", k) != 0)
+		return -1;
+	f = fopen(path, "w");
+	if (f == NULL) {
+		kwt_msg("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "FRIENDLYNAME \"%s %d\"\n", KWT_READER_PREFIX, k);
+	fprintf(f, "DEVICENAME   /dev/null:0x%X\n", (unsigned)port);
+	fprintf(f, "LIBPATH      %s\n", KWT_VPCD_DRIVER);
+	fprintf(f, "CHANNELID    0x%X\n", (unsigned)port);
+	rc = fclose(f);
+	if (rc != 0)
+		kwt_msg("cannot write %s: %s", path, strerror(errno));
+	return rc == 0 ? 0 : -1;
+}
+
+int
+kwt_pcscd_write_conf(struct kwt_env *env)
+{
+	int i, entries = (env->opt.tokens + 1) / 2;
+
+	if (access(KWT_VPCD_DRIVER, R_OK) != 0) {
+		kwt_msg("the vpcd reader driver (%s) is missing: "
+		    "apt-get install vsmartcard-vpcd", KWT_VPCD_DRIVER);
+		return -1;
+	}
+	if (kwt_path(env->conf_dir, sizeof(env->conf_dir), env->dir,
+	    "reader.conf.d") != 0)
+		return -1;
+	if (mkdir(env->conf_dir, 0755) != 0 && errno != EEXIST) {
+		kwt_msg("cannot create %s: %s", env->conf_dir, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < entries; i++)
+		if (kwt_pcscd_write_entry(env, i) != 0)
+			return -1;
+	for (i = 0; i < env->opt.tokens; i++) {
+		env->tok[i].port = KWT_VPCD_PORT_BASE + i;
+		snprintf(env->tok[i].reader, sizeof(env->tok[i].reader),
+		    "%s %d 00 %02X", KWT_READER_PREFIX, i / 2, i % 2);
+	}
+	return 0;
+}
+
+static const char *
+kwt_pcscd_find(void)
+{
+	const char *env = getenv("KEYWARD_PCSCD");
+	int i;
+
+	if (env != NULL && *env != '\0')
+		return env;
+	for (i = 0; kwt_pcscd_paths[i] != NULL; i++)
+		if (access(kwt_pcscd_paths[i], X_OK) == 0)
+			return kwt_pcscd_paths[i];
+	return NULL;
+}
+
+static int
+kwt_pcscd_socket_ready(void)
+{
+	struct stat st;
+
+	return stat(KWT_PCSCD_SOCKET, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static int
+kwt_pcscd_wait_socket(struct kwt_env *env, const char *log)
+{
+	long long deadline = kwt_now_ms() + 5000;
+	char how[128];
+
+	while (!kwt_pcscd_socket_ready()) {
+		if (env->pcscd.reaped) {
+			kwt_proc_describe(&env->pcscd, how, sizeof(how));
+			kwt_msg("pcscd %s before opening %s", how,
+			    KWT_PCSCD_SOCKET);
+			kwt_log_tail(log, "pcscd");
+			return -1;
+		}
+		if (kwt_now_ms() > deadline) {
+			kwt_msg("pcscd did not open %s within 5 s",
+			    KWT_PCSCD_SOCKET);
+			kwt_log_tail(log, "pcscd");
+			return -1;
+		}
+		kwt_proc_wait_event(env, 20);
+	}
+	return 0;
+}
+
+int
+kwt_pcscd_start(struct kwt_env *env)
+{
+	char log[PATH_MAX];
+	const char *pcscd = kwt_pcscd_find();
+	char *argv[] = { NULL, "--foreground", "--error", "-c", NULL, NULL };
+
+	if (pcscd == NULL) {
+		kwt_msg("pcscd not found: apt-get install pcscd");
+		return -1;
+	}
+	if (kwt_path(log, sizeof(log), env->dir, "pcscd.log") != 0)
+		return -1;
+	argv[0] = (char *)pcscd;
+	argv[4] = env->conf_dir;
+	kwt_vmsg(env, "starting %s -c %s", pcscd, env->conf_dir);
+	if (kwt_proc_spawn(&env->pcscd, argv, log, KWT_SPAWN_DAEMON) != 0)
+		return -1;
+	return kwt_pcscd_wait_socket(env, log);
+}

@@ -1,0 +1,244 @@
+/* Virtual tokens: where keyward-vcard is, starting token i (the one place
+ * that knows how a token is started: token kinds other than vpcd/PC/SC
+ * extend kwt_token_start), and waiting until PC/SC sees every card. */
+#include "testenv.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <winscard.h>
+
+#define KWT_VCARD_NAME "keyward-vcard"
+
+static int
+kwt_vcard_try(struct kwt_env *env, const char *dir, const char *rel)
+{
+	char path[PATH_MAX];
+
+	if (kwt_path(path, sizeof(path), dir, "%s", rel) != 0)
+		return 0;
+	if (access(path, X_OK) != 0)
+		return 0;
+	snprintf(env->vcard, sizeof(env->vcard), "%s", path);
+	return 1;
+}
+
+static int
+kwt_vcard_search_path(struct kwt_env *env)
+{
+	const char *path = getenv("PATH");
+	char dir[PATH_MAX];
+	const char *p, *end;
+	size_t len;
+
+	for (p = path; p != NULL && *p != '\0'; p = *end ? end + 1 : end) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		len = (size_t)(end - p);
+		if (len == 0 || len >= sizeof(dir))
+			continue;
+		memcpy(dir, p, len);
+		dir[len] = '\0';
+		if (kwt_vcard_try(env, dir, KWT_VCARD_NAME))
+			return 1;
+	}
+	return 0;
+}
+
+/* $KEYWARD_VCARD, else next to this executable (../vcard/ in the build
+ * tree, the same bindir once installed), else PATH. */
+int
+kwt_vcard_find(struct kwt_env *env, const char *argv0)
+{
+	const char *over = getenv("KEYWARD_VCARD");
+	char self[PATH_MAX];
+	char *dir;
+	ssize_t n;
+
+	(void)argv0;
+	if (over != NULL && *over != '\0') {
+		if (access(over, X_OK) != 0) {
+			kwt_msg("KEYWARD_VCARD=%s is not executable: %s", over,
+			    strerror(errno));
+			return -1;
+		}
+		snprintf(env->vcard, sizeof(env->vcard), "%s", over);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		dir = dirname(self);
+		if (kwt_vcard_try(env, dir, "../vcard/" KWT_VCARD_NAME) ||
+		    kwt_vcard_try(env, dir, KWT_VCARD_NAME))
+			return 0;
+	}
+	if (kwt_vcard_search_path(env))
+		return 0;
+	kwt_msg("%s not found (next to keyward-testenv, in ../vcard/ of the "
+	    "build tree, or in PATH); set KEYWARD_VCARD", KWT_VCARD_NAME);
+	return -1;
+}
+
+static int
+kwt_token_paths(struct kwt_env *env, struct kwt_token *t)
+{
+	if (kwt_path(t->state, sizeof(t->state), env->dir, "token-%d.state",
+	    t->index) != 0 ||
+	    kwt_path(t->trace, sizeof(t->trace), env->dir, "token-%d.trace",
+	    t->index) != 0 ||
+	    kwt_path(t->log, sizeof(t->log), env->dir, "token-%d.log",
+	    t->index) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+kwt_token_write_pid(struct kwt_env *env, const struct kwt_token *t)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (kwt_path(path, sizeof(path), env->dir, "token-%d.pid",
+	    t->index) != 0)
+		return;
+	f = fopen(path, "w");
+	if (f == NULL)
+		return;
+	fprintf(f, "%ld\n", (long)t->proc.pid);
+	fclose(f);
+}
+
+int
+kwt_token_start(struct kwt_env *env, int i)
+{
+	struct kwt_token *t = &env->tok[i];
+	char vpcd[32], serial[24];
+	char *argv[16];
+	int n = 0;
+
+	t->index = i;
+	if (kwt_token_paths(env, t) != 0)
+		return -1;
+	t->fresh = access(t->state, F_OK) != 0;
+	t->serial = KWT_SERIAL_BASE + (unsigned long)i;
+	snprintf(vpcd, sizeof(vpcd), "127.0.0.1:%d", t->port);
+	snprintf(serial, sizeof(serial), "%lu", t->serial);
+	argv[n++] = env->vcard;
+	argv[n++] = "--state";
+	argv[n++] = t->state;
+	argv[n++] = "--vpcd";
+	argv[n++] = vpcd;
+	argv[n++] = "--trace";
+	argv[n++] = t->trace;
+	if (t->fresh) {
+		argv[n++] = "--serial";
+		argv[n++] = serial;
+	}
+	if (env->ca_cert[0] != '\0') {
+		argv[n++] = "--attest-ca-cert";
+		argv[n++] = env->ca_cert;
+		argv[n++] = "--attest-ca-key";
+		argv[n++] = env->ca_key;
+	}
+	argv[n] = NULL;
+	kwt_vmsg(env, "token %d: %s on %s, reader \"%s\"", i, env->vcard, vpcd,
+	    t->reader);
+	if (kwt_proc_spawn(&t->proc, argv, t->log, KWT_SPAWN_DAEMON) != 0)
+		return -1;
+	kwt_token_write_pid(env, t);
+	return 0;
+}
+
+/* 1 when every token's reader shows a responsive card. */
+static int
+kwt_tokens_present(struct kwt_env *env, SCARDCONTEXT ctx)
+{
+	SCARD_READERSTATE st[KWT_MAX_TOKENS];
+	LONG rv;
+	int i;
+
+	memset(st, 0, sizeof(st));
+	for (i = 0; i < env->opt.tokens; i++) {
+		st[i].szReader = env->tok[i].reader;
+		st[i].dwCurrentState = SCARD_STATE_UNAWARE;
+	}
+	rv = SCardGetStatusChange(ctx, 0, st, (DWORD)env->opt.tokens);
+	if (rv != SCARD_S_SUCCESS)
+		return 0;
+	for (i = 0; i < env->opt.tokens; i++)
+		if (!(st[i].dwEventState & SCARD_STATE_PRESENT) ||
+		    (st[i].dwEventState & SCARD_STATE_MUTE))
+			return 0;
+	return 1;
+}
+
+static int
+kwt_tokens_check_alive(struct kwt_env *env)
+{
+	char how[128];
+	int i;
+
+	if (env->pcscd.reaped) {
+		kwt_proc_describe(&env->pcscd, how, sizeof(how));
+		kwt_msg("pcscd %s while the tokens started", how);
+		return -1;
+	}
+	for (i = 0; i < env->opt.tokens; i++) {
+		if (!env->tok[i].proc.reaped)
+			continue;
+		kwt_proc_describe(&env->tok[i].proc, how, sizeof(how));
+		kwt_msg("token %d (%s) %s at start-up", i, env->vcard, how);
+		kwt_log_tail(env->tok[i].log, "keyward-vcard");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+kwt_tokens_report_missing(struct kwt_env *env, SCARDCONTEXT ctx)
+{
+	char buf[2048];
+	DWORD len = sizeof(buf);
+	const char *r;
+
+	kwt_msg("the tokens did not all appear in PC/SC within %d ms",
+	    KWT_READY_TIMEOUT_MS);
+	if (ctx != 0 && SCardListReaders(ctx, NULL, buf, &len) ==
+	    SCARD_S_SUCCESS) {
+		for (r = buf; *r != '\0'; r += strlen(r) + 1)
+			kwt_msg("  reader: %.128s", r);
+	}
+	kwt_log_tail(env->tok[0].log, "keyward-vcard token 0");
+}
+
+int
+kwt_tokens_wait_ready(struct kwt_env *env)
+{
+	long long deadline = kwt_now_ms() + KWT_READY_TIMEOUT_MS;
+	SCARDCONTEXT ctx = 0;
+	int rc = -1;
+
+	while (kwt_now_ms() < deadline) {
+		if (kwt_tokens_check_alive(env) != 0 || env->got_signal)
+			goto out;
+		if (ctx == 0 && SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL,
+		    NULL, &ctx) != SCARD_S_SUCCESS)
+			ctx = 0;
+		if (ctx != 0 && kwt_tokens_present(env, ctx)) {
+			rc = 0;
+			goto out;
+		}
+		kwt_proc_wait_event(env, 50);
+	}
+	kwt_tokens_report_missing(env, ctx);
+out:
+	if (ctx != 0)
+		SCardReleaseContext(ctx);
+	return rc;
+}
