@@ -19,8 +19,9 @@ test_mutual_3des(void **state)
 	assert_false(c->mgmt_authed);
 	/* second step without the first */
 	assert_int_equal(tx(c, "0087039B187C1680080000000000000000810800000000000000008200", NULL), 0x6982);
-	/* wrong algorithm for the key */
+	/* wrong algorithm for the key; 00 is the legacy 3DES reference */
 	assert_int_equal(tx(c, "0087089B047C028000", NULL), 0x6A80);
+	assert_int_equal(tx(c, "0087009B047C028100", NULL), 0x9000);
 	/* unknown tag inside 7C */
 	assert_int_equal(tx(c, "0087039B047C028300", NULL), 0x6A80);
 	/* trailing bytes after 7C */

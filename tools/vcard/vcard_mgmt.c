@@ -205,7 +205,9 @@ vc_mgmt_authenticate(vcard_card *c, const vc_cmd *cmd, kw_buf *out)
 
 	if (mgmt_cipher(c->mgmt_alg, &keylen, &block) == NULL)
 		return VC_SW_NO_PRECISE;
-	if (cmd->p1 != c->mgmt_alg)
+	/* SP 800-78: algorithm 00 is the legacy name of 3-key 3DES-ECB
+	 * (OpenSC uses it to get a challenge). */
+	if (cmd->p1 != c->mgmt_alg && !(cmd->p1 == 0x00 && c->mgmt_alg == VC_ALG_3DES))
 		return VC_SW_WRONG_DATA;
 	if (!parse_ga(cmd->data, &f))
 		return VC_SW_WRONG_DATA;
