@@ -2,14 +2,21 @@
  * slots, listening on PORT and PORT+1, so entry K serves tokens 2K and
  * 2K+1: token i listens on KWT_VPCD_PORT_BASE+i and its reader is
  * "Yubico keyward vcard <i/2> 00 0<i%2>" (pcscd appends the reader and
- * slot numbers). ykcs11 and ykpiv only use readers named "Yubico...". */
+ * slot numbers). ykcs11 and ykpiv only use readers named "Yubico...".
+ *
+ * vpcd keeps its connection state in globals indexed by slot only, so two
+ * entries that load the same library file share (and break) them: entry
+ * K > 0 loads its own copy, DIR/vpcd/libifdvpcd-K.so, which the dynamic
+ * loader maps as a separate object. */
 #include "testenv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static const char *const kwt_pcscd_paths[] = {
@@ -17,14 +24,67 @@ static const char *const kwt_pcscd_paths[] = {
 };
 
 static int
+kwt_pcscd_copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n = 0;
+	int in, out, rc = -1;
+
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (in < 0 || out < 0)
+		goto out;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			goto out;
+	rc = n == 0 ? 0 : -1;
+out:
+	if (rc != 0)
+		kwt_msg("cannot copy %s to %s: %s", from, to, strerror(errno));
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* The driver library for entry k (see the top of this file). */
+static int
+kwt_pcscd_driver(const struct kwt_env *env, int k, char *lib, size_t libsz)
+{
+	char dir[PATH_MAX];
+	struct statvfs vfs;
+
+	if (k == 0) {
+		snprintf(lib, libsz, "%s", KWT_VPCD_DRIVER);
+		return 0;
+	}
+	if (kwt_path(dir, sizeof(dir), env->dir, "vpcd") != 0 ||
+	    kwt_path(lib, libsz, dir, "libifdvpcd-%d.so", k) != 0)
+		return -1;
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		kwt_msg("cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC)) {
+		kwt_msg("%s is on a noexec file system: more than 2 tokens "
+		    "need vpcd driver copies there; use --state-dir or "
+		    "TMPDIR elsewhere", dir);
+		return -1;
+	}
+	return kwt_pcscd_copy_file(KWT_VPCD_DRIVER, lib);
+}
+
+static int
 kwt_pcscd_write_entry(const struct kwt_env *env, int k)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], lib[PATH_MAX];
 	int port = KWT_VPCD_PORT_BASE + 2 * k;
 	FILE *f;
 	int rc;
 
-	if (kwt_path(path, sizeof(path), env->conf_dir, "vcard-%02d", k) != 0)
+	if (kwt_path(path, sizeof(path), env->conf_dir, "vcard-%02d", k) != 0 ||
+	    kwt_pcscd_driver(env, k, lib, sizeof(lib)) != 0)
 		return -1;
 	f = fopen(path, "w");
 	if (f == NULL) {
@@ -33,7 +93,7 @@ kwt_pcscd_write_entry(const struct kwt_env *env, int k)
 	}
 	fprintf(f, "FRIENDLYNAME \"%s %d\"\n", KWT_READER_PREFIX, k);
 	fprintf(f, "DEVICENAME   /dev/null:0x%X\n", (unsigned)port);
-	fprintf(f, "LIBPATH      %s\n", KWT_VPCD_DRIVER);
+	fprintf(f, "LIBPATH      %s\n", lib);
 	fprintf(f, "CHANNELID    0x%X\n", (unsigned)port);
 	rc = fclose(f);
 	if (rc != 0)
