@@ -6,6 +6,7 @@
 #define KW_PIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <openssl/evp.h>
@@ -154,6 +155,43 @@ kw_rv kw_piv_cert_parse(kw_view obj, kw_buf *der);
 kw_rv kw_piv_key_history_parse(kw_view obj, kw_piv_key_history *kh);
 /* GET METADATA response; md->pubkey is set when the card sent one. */
 kw_rv kw_piv_metadata_parse(kw_view resp, kw_piv_metadata *md);
+
+/* Identification objects (SP 800-73-4 part 1). */
+#define KW_PIV_FASCN_LEN 25
+typedef struct kw_piv_chuid {
+	uint8_t fascn[KW_PIV_FASCN_LEN]; /* tag 30 (required) */
+	uint8_t guid[16];                /* tag 34 (required) */
+	uint8_t uuid[16];                /* tag 36, valid if has_uuid */
+	bool has_uuid;
+	char expiry[9];                  /* tag 35 YYYYMMDD, "" if absent */
+} kw_piv_chuid;
+
+typedef struct kw_piv_ccc {
+	uint8_t card_id[21];             /* tag F0 */
+} kw_piv_ccc;
+
+typedef struct kw_piv_discovery {
+	uint8_t aid[16];                 /* tag 4F, starts with A0 00 00 03 08 */
+	size_t aid_len;
+	uint16_t pin_policy;             /* tag 5F2F, two bytes */
+} kw_piv_discovery;
+
+/* FASC-N from 32 decimal digits in field order: agency code (4), system
+ * code (4), credential number (6), CS (1), ICI (1), person identifier (10),
+ * organizational category (1), organizational identifier (4), POA (1). */
+kw_rv kw_piv_fascn_encode(const char *digits, uint8_t out[KW_PIV_FASCN_LEN]);
+kw_rv kw_piv_chuid_parse(kw_view obj, kw_piv_chuid *c);
+/* CHUID contents: 30 FASC-N, 34 GUID, 35 expiry (8 digits), 3E (empty:
+ * unsigned), FE. Write it with kw_piv_put_data(KW_PIV_OBJ_CHUID). */
+kw_rv kw_piv_chuid_build(const uint8_t fascn[KW_PIV_FASCN_LEN], const uint8_t guid[16],
+    const char *expiry, kw_buf *out);
+kw_rv kw_piv_ccc_parse(kw_view obj, kw_piv_ccc *c);
+/* CCC contents with card identifier A0 00 00 01 16 FF 02 || card_id. */
+kw_rv kw_piv_ccc_build(const uint8_t card_id[14], kw_buf *out);
+kw_rv kw_piv_discovery_parse(kw_view obj, kw_piv_discovery *d);
+/* GET DATA + parse; KW_ERR_NOT_FOUND when the object is absent or empty. */
+kw_rv kw_piv_read_chuid(kw_piv *p, kw_piv_chuid *c);
+kw_rv kw_piv_read_discovery(kw_piv *p, kw_piv_discovery *d);
 
 /* Algorithm helpers. */
 bool kw_piv_alg_is_rsa(uint8_t alg);

@@ -63,3 +63,9 @@ tests_unit_test_transport_CFLAGS = $(KW_UNIT_CFLAGS)
 tests_unit_test_transport_LDADD = $(KW_UNIT_LDADD)
 TESTS += tests/unit/test_buf tests/unit/test_log tests/unit/test_secret \
 	tests/unit/test_transport
+
+check_PROGRAMS += tests/unit/test_piv_obj
+tests_unit_test_piv_obj_SOURCES = tests/unit/test_piv_obj.c $(KW_PIV_TEST_SOURCES)
+tests_unit_test_piv_obj_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_piv_obj_LDADD = $(KW_PIV_TEST_LDADD)
+TESTS += tests/unit/test_piv_obj
