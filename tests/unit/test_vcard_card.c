@@ -165,6 +165,64 @@ test_extended_apdu_forms(void **state)
 	vcard_card_free(&c);
 }
 
+/* Mutated valid APDUs: any answer is fine, crashes and leaks are not
+ * (run under ASan/UBSan in CI). Deterministic. */
+static void
+test_mutated_apdus(void **state)
+{
+	static const char *const corpus[] = {
+		"00A4040005A000000308", "00CB3FFF055C035FC10500", "00CB3FFF035C017E00",
+		"00DB3FFF0C5C035FC102530501020304FF", "0020008008313233343536FFFF",
+		"0024008010313233343536FFFF313233343536FFFF", "002C008010313233343536373831323334353637FF",
+		"0087039B047C028000", "0087039B047C028100", "0087119A267C2482008120"
+		"0102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F20",
+		"0047009C05AC03800111", "00FE119A2206200102030405060708090A0B0C0D0E0F"
+		"101112131415161718191A1B1C1D1E1F20", "00F7009C00", "00F99C0000",
+		"00FFFFFF1B039B18010203040506070801020304050607080102030405060708",
+		"00FA0303", "00FB0000", "00F6FF9C", "10DB3FFF055C035FC105", "00C0000000",
+		"0087118226 7C24820085410400", "00F8000000", "00FD000000",
+	};
+	vcard_card *c = new_selected_card();
+	kw_buf cmd, resp;
+	uint32_t seed = 12345;
+	size_t i, j, n;
+
+	(void)state;
+	c->version[1] = 7;   /* reach the 5.7 paths too (EC only below) */
+	kw_buf_init(&cmd, 0);
+	kw_buf_init(&resp, 0);
+	assert_int_equal(mgmt_auth(c, VC_ALG_3DES, DEFAULT_MGMT), 0x9000);
+	assert_int_equal(tx(c, "0047009C05AC03800111", NULL), 0x9000);
+	for (i = 0; i < 20000; i++) {
+		kw_buf_reset(&cmd);
+		assert_int_equal(kw_hex_decode(corpus[i % (sizeof(corpus) / sizeof(corpus[0]))], &cmd), KW_OK);
+		n = 1 + (seed >> 28);
+		for (j = 0; j < n; j++) {
+			seed = seed * 1103515245u + 12345u;
+			switch ((seed >> 16) % 4) {
+			case 0: cmd.data[(seed >> 8) % cmd.len] ^= (uint8_t)(seed >> 3); break;
+			case 1: if (cmd.len > 1) cmd.len--; break;
+			case 2: kw_buf_put_u8(&cmd, (uint8_t)(seed >> 5)); break;
+			default: cmd.data[4 % cmd.len] = (uint8_t)(seed >> 9); break;
+			}
+		}
+		/* keep away from slow RSA key generation */
+		if (cmd.len > 1 && cmd.data[1] == 0x47 && cmd.len >= 10 &&
+		    (cmd.data[9] == VC_ALG_RSA3072 || cmd.data[9] == VC_ALG_RSA4096 ||
+		    cmd.data[9] == VC_ALG_RSA2048))
+			continue;
+		assert_int_equal(vcard_card_process(c, cmd.data, cmd.len, &resp), KW_OK);
+		assert_true(resp.len >= 2);
+		if (i % 1000 == 0) {
+			assert_int_equal(tx(c, "00A4040005A000000308", NULL), 0x9000);
+			(void)mgmt_auth(c, c->mgmt_alg, DEFAULT_MGMT);
+		}
+	}
+	kw_buf_free(&cmd);
+	kw_buf_free(&resp);
+	vcard_card_free(&c);
+}
+
 int
 main(void)
 {
@@ -174,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_objects_access_rules),
 		cmocka_unit_test(test_chaining_and_large_objects),
 		cmocka_unit_test(test_extended_apdu_forms),
+		cmocka_unit_test(test_mutated_apdus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
