@@ -1,1 +1,30 @@
-# kms: build fragment (included from the top Makefile.am)
+# kms: keyward-kmsd (front and share roles), its client library libkwkms,
+# tests. Sources are in a convenience library so unit tests reach them.
+KMS_DEP_CFLAGS = $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS) $(CURL_CFLAGS) \
+	$(SQLITE_CFLAGS) $(ARGON2_CFLAGS) $(P11KIT_CFLAGS)
+KMS_DEP_LIBS = $(CRYPTO_LIBS) $(JANSSON_LIBS) $(MHD_LIBS) $(CURL_LIBS) \
+	$(SQLITE_LIBS) $(ARGON2_LIBS) -ldl -lpthread
+
+noinst_LTLIBRARIES += kms/libkmsd.la
+kms_libkmsd_la_SOURCES = \
+	kms/kms.h kms/kms_api.h kms/kms_http.h kms/kms_config.h kms/kms_hsm.h \
+	kms/kms_p11util.h kms/kms_ca.h kms/kms_ca_int.h kms/kms_tls.h \
+	kms/kms_escrow.h kms/kms_share_client.h kms/kms_password.h \
+	kms/kms_config.c kms/kms_util.c kms/kms_store.c kms/kms_hsm.c \
+	kms/kms_p11util.c kms/kms_split.c kms/kms_audit.c kms/kms_ctx.c \
+	kms/kms_init.c kms/kms_tls.c kms/kms_ca.c kms/kms_ca_sign.c \
+	kms/kms_http.c kms/kms_pool.c kms/kms_share_server.c \
+	kms/kms_share_client.c kms/kms_escrow.c kms/kms_rotation.c \
+	kms/kms_email.c kms/kms_password.c kms/kms_api_session.c \
+	kms/kms_api_front.c kms/kms_api_certs.c kms/kms_api_keys.c \
+	kms/kms_api_admin.c kms/kms_directory.c
+kms_libkmsd_la_CFLAGS = $(AM_CFLAGS) $(KMS_DEP_CFLAGS)
+
+bin_PROGRAMS += kms/keyward-kmsd
+kms_keyward_kmsd_SOURCES = kms/kmsd_main.c
+kms_keyward_kmsd_CFLAGS = $(AM_CFLAGS) $(KMS_DEP_CFLAGS)
+kms_keyward_kmsd_LDADD = kms/libkmsd.la src/libkeyward.la $(KMS_DEP_LIBS)
+
+KMS_SH_TESTS = tests/kms/kms-init.sh
+TESTS += $(KMS_SH_TESTS)
+EXTRA_DIST += $(KMS_SH_TESTS) tests/kms/kms-env.sh tests/kms/smtp_sink.py

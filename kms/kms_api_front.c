@@ -1,0 +1,54 @@
+/* The front's route table and its public, unauthenticated endpoints:
+ * health, the CA certificate, the CRL and the directory. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kms_api.h"
+#include "kms_ca.h"
+#include "kms_http.h"
+
+static void
+api_health(kms_ctx *ctx, const kms_req *req, kms_resp *resp)
+{
+	kms_resp_json(resp, 200, json_pack("{s:s,s:s,s:I}", "status", "ok",
+	    "role", "front", "pool", (json_int_t)kms_pool_level(ctx)));
+}
+
+static void
+api_ca(kms_ctx *ctx, const kms_req *req, kms_resp *resp)
+{
+	const char *pem = kms_ca_pem(ctx);
+
+	resp->status = 200;
+	resp->content_type = "application/pem-certificate-chain";
+	if (kw_buf_put(&resp->raw, pem, strlen(pem)) != KW_OK)
+		kms_resp_error(resp, 500, "internal", "out of memory");
+}
+
+static void
+api_crl(kms_ctx *ctx, const kms_req *req, kms_resp *resp)
+{
+	if (kms_ca_crl(ctx, &resp->raw) != KW_OK) {
+		kms_resp_error(resp, 500, "ca_error", "cannot produce the CRL");
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = "application/pkix-crl";
+}
+
+const kms_route kms_front_routes[] = {
+	{ "GET", "/v1/health", api_health, false },
+	{ "GET", "/v1/ca", api_ca, false },
+	{ "GET", "/v1/crl", api_crl, false },
+	{ "GET", "/v1/directory", kms_api_directory, false },
+	{ "POST", "/v1/validation/start", kms_api_validation_start, true },
+	{ "POST", "/v1/validation/finish", kms_api_validation_finish, true },
+	{ "POST", "/v1/password", kms_api_password_set, true },
+	{ "POST", "/v1/certs/sign", kms_api_cert_sign, true },
+	{ "POST", "/v1/certs/revoke", kms_api_cert_revoke, true },
+	{ "POST", "/v1/keys/delivery", kms_api_delivery, true },
+	{ "POST", "/v1/admin/identity", kms_api_admin_identity, true },
+	{ "POST", "/v1/admin/rotate", kms_api_admin_rotate, true },
+	{ "POST", "/v1/admin/revoke", kms_api_admin_revoke, true },
+	{ NULL, NULL, NULL, false },
+};

@@ -1,0 +1,44 @@
+/* The S/MIME CA of keyward-kmsd. Its key lives in the HSM; certificates
+ * are assembled with OpenSSL and signed by the HSM (see kms_ca_sign.c). */
+#ifndef KMS_CA_H
+#define KMS_CA_H
+
+#include <openssl/x509.h>
+
+#include "kms.h"
+
+/* Certificate policy arc of keyward profiles: ARC.1 .. ARC.4 = V1 .. V4. */
+#define KMS_POLICY_ARC "2.25.89812753165573901543761067383542437370"
+
+typedef enum kms_cert_kind { KMS_CERT_ENC = 1, KMS_CERT_SIGN = 2 } kms_cert_kind;
+
+typedef struct kms_cert_req {
+	const char *email;
+	kms_cert_kind kind;
+	const char *profile;       /* "V1".."V4" */
+	const char *name;          /* V2, V4 */
+	const char *organization;  /* V3, V4 */
+	EVP_PKEY *pub;
+	long days;
+} kms_cert_req;
+
+/* At --init: CA key pair in the HSM and a self-signed CA certificate
+ * written to STATE/ca.crt. */
+kw_rv kms_ca_create(kms_ctx *ctx);
+kw_rv kms_ca_load(kms_ctx *ctx);
+void kms_ca_free(kms_ca **ca);
+const char *kms_ca_pem(const kms_ctx *ctx);
+
+/* Issue and record a certificate (certs table). serial: 32 hex digits. */
+kw_rv kms_ca_issue(kms_ctx *ctx, const kms_cert_req *r, kw_buf *der,
+    char serial[33], time_t *not_after);
+/* A fresh CRL (DER) listing every revoked certificate. */
+kw_rv kms_ca_crl(kms_ctx *ctx, kw_buf *der);
+
+/* kms_ca_sign.c: sign an assembled certificate / CRL with the HSM key. */
+kw_rv kms_ca_sign_cert(kms_ctx *ctx, X509 *x, kw_buf *der);
+kw_rv kms_ca_sign_crl(kms_ctx *ctx, X509_CRL *crl, kw_buf *der);
+/* The throwaway software key that fixes the AlgorithmIdentifier. */
+kw_rv kms_ca_template_key(kms_key_type type, EVP_PKEY **out);
+
+#endif
