@@ -224,11 +224,12 @@ do_select(vcard_card *c, const vc_cmd *cmd, kw_buf *out)
 {
 	static const uint8_t algs[] = {
 		VC_ALG_3DES, VC_ALG_AES128, VC_ALG_AES192, VC_ALG_AES256,
-		VC_ALG_RSA1024, VC_ALG_RSA2048, VC_ALG_P256, VC_ALG_P384
+		VC_ALG_RSA1024, VC_ALG_RSA2048, VC_ALG_P256, VC_ALG_P384,
+		VC_ALG_RSA3072, VC_ALG_RSA4096   /* firmware 5.7 */
 	};
 	static const char label[] = "keyward virtual PIV";
 	kw_buf inner;
-	size_t i;
+	size_t i, nalgs;
 	uint16_t sw = VC_SW_OK;
 
 	if (cmd->p1 != 0x04)
@@ -250,9 +251,10 @@ do_select(vcard_card *c, const vc_cmd *cmd, kw_buf *out)
 	    kw_tlv_put(&inner, 0x4F, piv_aid, 5) != KW_OK ||
 	    kw_tlv_put(&inner, 0x50, label, sizeof(label) - 1) != KW_OK)
 		goto fail;
-	if (kw_tlv_put_header(&inner, 0xAC, sizeof(algs) * 3 + 3) != KW_OK)
+	nalgs = vcard_version_at_least(c, 5, 7, 0) ? sizeof(algs) : sizeof(algs) - 2;
+	if (kw_tlv_put_header(&inner, 0xAC, nalgs * 3 + 3) != KW_OK)
 		goto fail;
-	for (i = 0; i < sizeof(algs); i++)
+	for (i = 0; i < nalgs; i++)
 		if (kw_tlv_put(&inner, 0x80, &algs[i], 1) != KW_OK)
 			goto fail;
 	if (kw_tlv_put(&inner, 0x06, "", 1) != KW_OK)

@@ -103,7 +103,10 @@ parse_args(int argc, char **argv, opts *o)
 		fprintf(stderr, "keyward-vcard: --vpcd wants HOST:PORT\n");
 		return -1;
 	}
-	o->host = strndup(vpcd, (size_t)(colon - vpcd));
+	if (vpcd[0] == '[' && colon[-1] == ']')   /* [::1]:35963 */
+		o->host = strndup(vpcd + 1, (size_t)(colon - vpcd - 2));
+	else
+		o->host = strndup(vpcd, (size_t)(colon - vpcd));
 	o->port = colon + 1;
 	return o->host != NULL ? 0 : -1;
 }
