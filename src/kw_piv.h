@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "kw_buf.h"
+#include "kw_secret.h"
 #include "kw_transport.h"
 
 /* Algorithm identifiers (SP 800-78 + YubiKey). */
@@ -192,6 +193,23 @@ kw_rv kw_piv_discovery_parse(kw_view obj, kw_piv_discovery *d);
 /* GET DATA + parse; KW_ERR_NOT_FOUND when the object is absent or empty. */
 kw_rv kw_piv_read_chuid(kw_piv *p, kw_piv_chuid *c);
 kw_rv kw_piv_read_discovery(kw_piv *p, kw_piv_discovery *d);
+
+/* YubiKey admin data (5FFF00) and PIN-protected management key (5FC109,
+ * 88 { 89 key }), compatible with the Yubico tools. */
+enum { KW_PIV_ADMIN_PUK_BLOCKED = 0x01, KW_PIV_ADMIN_MGMT_PROTECTED = 0x02 };
+typedef struct kw_piv_admin {
+	uint8_t flags;           /* tag 81, 0 if absent */
+	bool has_salt;           /* tag 82 (PIN-derived key, legacy) */
+	uint32_t pin_timestamp;  /* tag 83, 0 if absent */
+} kw_piv_admin;
+kw_rv kw_piv_admin_parse(kw_view obj, kw_piv_admin *a);
+kw_rv kw_piv_read_admin(kw_piv *p, kw_piv_admin *a);
+kw_rv kw_piv_protected_mgmt_key_parse(kw_view obj, kw_secret *key);
+/* Needs a verified PIN; key is a new kw_secret (free with kw_secret_free). */
+kw_rv kw_piv_read_protected_mgmt_key(kw_piv *p, kw_secret *key);
+/* Needs management-key authentication. Stores the key and sets the admin
+ * flag; key NULL / len 0 removes it and clears the flag. */
+kw_rv kw_piv_write_protected_mgmt_key(kw_piv *p, const uint8_t *key, size_t len);
 
 /* Algorithm helpers. */
 bool kw_piv_alg_is_rsa(uint8_t alg);

@@ -12,6 +12,6 @@ src_libkeyward_la_SOURCES = \
 	src/kw_piv.c src/kw_piv.h src/kw_piv_int.h \
 	src/kw_piv_alg.c src/kw_piv_cert.c src/kw_piv_history.c \
 	src/kw_piv_pin.c src/kw_piv_mgmt.c src/kw_piv_crypt.c \
-	src/kw_piv_keys.c src/kw_piv_yk.c src/kw_piv_obj.c
+	src/kw_piv_keys.c src/kw_piv_yk.c src/kw_piv_obj.c src/kw_piv_admin.c
 src_libkeyward_la_CFLAGS = $(AM_CFLAGS) -fPIC $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS)
 src_libkeyward_la_LIBADD = $(CRYPTO_LIBS) $(ZLIB_LIBS)

@@ -69,3 +69,9 @@ tests_unit_test_piv_obj_SOURCES = tests/unit/test_piv_obj.c $(KW_PIV_TEST_SOURCE
 tests_unit_test_piv_obj_CFLAGS = $(KW_UNIT_CFLAGS)
 tests_unit_test_piv_obj_LDADD = $(KW_PIV_TEST_LDADD)
 TESTS += tests/unit/test_piv_obj
+
+check_PROGRAMS += tests/unit/test_piv_admin
+tests_unit_test_piv_admin_SOURCES = tests/unit/test_piv_admin.c $(KW_PIV_TEST_SOURCES)
+tests_unit_test_piv_admin_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_piv_admin_LDADD = $(KW_PIV_TEST_LDADD)
+TESTS += tests/unit/test_piv_admin
