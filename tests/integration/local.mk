@@ -1,1 +1,10 @@
-# tests/integration: build fragment (included from the top Makefile.am)
+# tests/integration: real pcscd + vpcd + virtual tokens, under keyward-testenv.
+# Shell tests source tests/integration/lib.sh. test_keyward_*.sh are listed
+# by their own owner's fragment.
+check_PROGRAMS += tests/integration/kw_fake_vcard
+tests_integration_kw_fake_vcard_SOURCES = tests/integration/kw_fake_vcard.c
+
+KW_INTEGRATION_TESTS = \
+	tests/integration/test_testenv.sh
+TESTS += $(KW_INTEGRATION_TESTS)
+EXTRA_DIST += $(KW_INTEGRATION_TESTS) tests/integration/lib.sh

@@ -1,0 +1,159 @@
+#!/bin/sh
+# keyward-testenv on its own, with a stand-in token (kw_fake_vcard): readers and
+# cards visible to PC/SC, the environment given to COMMAND, exit statuses,
+# --timeout, state directories, --attest-ca, isolation from the host's network,
+# and clear errors when a token cannot start.
+. "${KW_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+kw_init "$0" "$@"
+kw_need opensc-tool openssl timeout
+[ -x "$KW_TESTENV" ] || kw_fail "$KW_TESTENV not built"
+if [ "$(id -u)" != 0 ] && ! unshare -U -r -m -n true 2>/dev/null; then
+	kw_skip "needs root or user namespaces"
+fi
+KEYWARD_VCARD=$KW_BUILD/kw_fake_vcard
+export KEYWARD_VCARD
+[ -x "$KEYWARD_VCARD" ] || kw_fail "$KEYWARD_VCARD not built"
+
+# te ARGS...: run keyward-testenv (bounded); status in $st, stderr in $KW_TMP/err
+te() {
+	kw_log "\$ keyward-testenv $*"
+	timeout -k 5 60 "$KW_TESTENV" "$@" >"$KW_TMP/out" 2>"$KW_TMP/err"
+	st=$?
+}
+expect_status() {
+	[ "$st" = "$1" ] && return 0
+	sed 's/^/    | /' "$KW_TMP/out" "$KW_TMP/err" >&2
+	kw_fail "exit status $st, expected $1"
+}
+
+# --- 3 tokens: readers, cards, environment, one APDU each -----------------------
+cat >"$KW_TMP/inside.sh" <<'EOF'
+set -e
+out=$KW_TMP_OUTER/inside.out
+echo "dir=$KEYWARD_TESTENV_DIR" >"$out"
+env | grep '^KEYWARD_TESTENV_' | sort >>"$out"
+opensc-tool -l >>"$out" 2>/dev/null
+i=0
+while [ "$i" -lt "$KEYWARD_TESTENV_TOKENS" ]; do
+	eval "r=\$KEYWARD_TESTENV_READER_$i"
+	opensc-tool -r "$r" -s 00A4040005A000000308 >>"$out" 2>&1 || true
+	grep -c '^> 00A4040005A000000308$' "$KEYWARD_TESTENV_DIR/token-$i.trace" |
+		sed "s/^/select-$i=/" >>"$out"
+	cp "$KEYWARD_TESTENV_DIR/token-$i.state.args" "$KW_TMP_OUTER/args-$i"
+	i=$((i + 1))
+done
+cat /proc/net/dev >>"$out"
+EOF
+KW_TMP_OUTER=$KW_TMP
+export KW_TMP_OUTER
+te run --tokens 3 -- sh "$KW_TMP/inside.sh"
+expect_status 0
+o=$KW_TMP/inside.out
+kw_grep '^KEYWARD_TESTENV_TOKENS=3$' "$o"
+kw_grep '^KEYWARD_TESTENV_READER_0=Yubico keyward vcard 0 00 00$' "$o"
+kw_grep '^KEYWARD_TESTENV_READER_1=Yubico keyward vcard 0 00 01$' "$o"
+kw_grep '^KEYWARD_TESTENV_READER_2=Yubico keyward vcard 1 00 00$' "$o"
+kw_grep '^KEYWARD_TESTENV_PORT_2=35965$' "$o"
+kw_grep "^KEYWARD_TESTENV_VCARD=$KEYWARD_VCARD\$" "$o"
+[ "$(grep -c 'Yes .*Yubico keyward vcard' "$o")" = 3 ] ||
+	kw_fail "3 readers with a card expected: $(cat "$o")"
+for i in 0 1 2; do
+	kw_grep "^select-$i=[1-9]" "$o" "trace of token $i"
+	kw_grep "^127.0.0.1:3596$((3 + i))\$" "$KW_TMP/args-$i" "token $i --vpcd"
+	kw_grep "^1000000$((1 + i))\$" "$KW_TMP/args-$i" "token $i --serial"
+	kw_grep "^KEYWARD_TESTENV_SERIAL_$i=1000000$((1 + i))\$" "$o"
+done
+kw_grep 'SW1=0x6D, SW2=0x00' "$o" "the stand-in's answer to SELECT"
+# the network namespace has only lo
+kw_grep '^ *lo:' "$o" "/proc/net/dev"
+kw_not_grep '^ *(eth|en|wl)[a-z0-9]*:' "$o" "/proc/net/dev"
+dir=$(sed -n 's/^dir=//p' "$o")
+[ -n "$dir" ] && [ ! -e "$dir" ] || kw_fail "temporary directory $dir not removed"
+kw_pass "3 tokens visible, environment, traces, only lo, cleanup"
+
+# --- exit status, signals, timeout ------------------------------------------------
+te run -- sh -c 'exit 7'
+expect_status 7
+te run -- sh -c 'kill -TERM $$'
+expect_status 143
+t0=$(date +%s)
+te run --timeout 2 -- sleep 30
+expect_status 124
+[ $(($(date +%s) - t0)) -lt 15 ] || kw_fail "--timeout 2 took $(($(date +%s) - t0)) s"
+kw_grep 'timed out' "$KW_TMP/err"
+te run -- /nonexistent/command
+expect_status 127
+kw_pass "exit statuses 7, 143, 124 (timeout), 127"
+
+# --- a token that dies while COMMAND runs makes a successful run fail ------------------
+te run -- sh -c 'kill -SEGV $(cat "$KEYWARD_TESTENV_DIR/token-0.pid"); sleep 1'
+expect_status 1
+kw_grep 'token 0 .*signal 11' "$KW_TMP/err"
+kw_pass "a crashed token is reported"
+
+# --- state dir kept and reused; --keep ----------------------------------------------
+sd=$KW_TMP/state
+te run --state-dir "$sd" -- sh -c 'test "$KEYWARD_TESTENV_DIR" = "'"$sd"'"'
+expect_status 0
+[ -f "$sd/token-0.state" ] && [ -f "$sd/token-0.trace" ] ||
+	kw_fail "state dir not kept: $(ls "$sd")"
+te run --state-dir "$sd" -- sh -c 'test -z "${KEYWARD_TESTENV_SERIAL_0:-}"'
+expect_status 0
+kw_not_grep '^--serial$' "$sd/token-0.state.args" "args for an existing state"
+te run --keep -- sh -c 'echo "$KEYWARD_TESTENV_DIR"'
+expect_status 0
+kept=$(cat "$KW_TMP/out")
+[ -d "$kept" ] || kw_fail "--keep did not keep $kept"
+kw_grep "kept $kept" "$KW_TMP/err"
+rm -rf "$kept"
+kw_pass "--state-dir reused, --keep"
+
+# --- --attest-ca ------------------------------------------------------------------------
+te run --attest-ca --state-dir "$KW_TMP/ca" -- sh -c \
+	'test "$KEYWARD_TESTENV_ATTEST_CA" = "$KEYWARD_TESTENV_DIR/attest-ca.pem"'
+expect_status 0
+kw_run openssl x509 -in "$KW_TMP/ca/attest-ca.pem" -noout -text
+kw_grep 'CA:TRUE' "$KW_OUT"
+kw_grep 'Certificate Sign' "$KW_OUT"
+kw_run openssl verify -CAfile "$KW_TMP/ca/attest-ca.pem" "$KW_TMP/ca/attest-ca.pem"
+openssl x509 -in "$KW_TMP/ca/attest-ca.pem" -noout -pubkey >"$KW_TMP/p1"
+openssl pkey -in "$KW_TMP/ca/attest-ca.key" -pubout >"$KW_TMP/p2"
+cmp -s "$KW_TMP/p1" "$KW_TMP/p2" || kw_fail "attest-ca.key does not match attest-ca.pem"
+[ "$(stat -c %a "$KW_TMP/ca/attest-ca.key")" = 600 ] || kw_fail "attest-ca.key not 0600"
+kw_grep '^--attest-ca-cert$' "$KW_TMP/ca/token-0.state.args"
+kw_grep '^--attest-ca-key$' "$KW_TMP/ca/token-0.state.args"
+kw_pass "--attest-ca"
+
+# --- errors -----------------------------------------------------------------------------
+KW_FAKE_VCARD_FAIL=1 te run -- true
+expect_status 125
+kw_grep 'token 0 .* exited with status 3 at start-up' "$KW_TMP/err"
+kw_grep 'failing on purpose' "$KW_TMP/err"
+KEYWARD_VCARD=/nonexistent/keyward-vcard te run -- true
+expect_status 125
+kw_grep 'not executable' "$KW_TMP/err"
+te run
+expect_status 2
+te run --tokens 17 -- true
+expect_status 2
+te --help
+expect_status 0
+kw_grep 'KEYWARD_TESTENV_DIR' "$KW_TMP/out"
+kw_pass "errors"
+
+# --- isolation: the host never sees vpcd's port -------------------------------------
+# /proc/net/tcp lists listening sockets (state 0A) of the caller's namespace.
+listening() { grep -Ei ":8C7B [0-9A-F:]+ 0A " /proc/net/tcp >/dev/null; }
+if listening; then
+	kw_log "port 35963 already in use on the host: isolation check skipped"
+else
+	timeout 30 "$KW_TESTENV" run -- sleep 3 >/dev/null 2>&1 &
+	bg=$!
+	sleep 1.5
+	seen=0
+	listening && seen=1
+	wait "$bg" || kw_fail "background keyward-testenv run failed"
+	[ "$seen" = 0 ] || kw_fail "vpcd port 35963 visible in the host namespace"
+	kw_pass "vpcd not reachable from the host namespace"
+fi
+exit 0
