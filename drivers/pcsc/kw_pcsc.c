@@ -1,11 +1,8 @@
 /* The PC/SC transport: one SCARDCONTEXT and one card handle per open
  * transport, a PC/SC transaction between begin and end. See kw_pcsc.h. */
 #include <errno.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kw_log.h"
 #include "kw_pcsc_int.h"
@@ -52,12 +49,60 @@ pcsc_disconnect(pcsc_tr *p)
 	p->in_tx = false;
 }
 
+/* Another process held the reader past the lock timeout: the watchdog
+ * disconnected our handle (releasing a transaction granted at the last
+ * moment too); the next call connects again. */
+static kw_rv
+pcsc_held(pcsc_tr *p)
+{
+	kw_warn("pcsc: \"%.128s\" held by another process for %d ms", p->reader,
+	    p->lock_timeout_ms);
+	p->connected = false;
+	p->in_tx = false;
+	return KW_ERR_SHARING;
+}
+
+static LONG
+call_begin(SCARDHANDLE card, void *arg)
+{
+	(void)arg;
+	return SCardBeginTransaction(card);
+}
+
+typedef struct reconnect_arg {
+	DWORD init;
+	DWORD proto;
+} reconnect_arg;
+
+static LONG
+call_reconnect(SCARDHANDLE card, void *arg)
+{
+	reconnect_arg *a = arg;
+
+	return SCardReconnect(card, SCARD_SHARE_SHARED, PCSC_PROTOCOLS, a->init, &a->proto);
+}
+
+/* SCardReconnect (pcscd makes it wait while another process holds the
+ * reader, so it is bounded too). */
+static LONG
+pcsc_reconnect(pcsc_tr *p, DWORD init, bool *timed_out)
+{
+	reconnect_arg a = { init, p->proto };
+	LONG rc;
+
+	rc = kw_pcsc_call_bounded(p->card, p->lock_timeout_ms, call_reconnect, &a, timed_out);
+	if (rc == SCARD_S_SUCCESS && !*timed_out)
+		p->proto = a.proto;
+	return rc;
+}
+
 /* After a failed call: update the connection state and map the code. A
  * reset card is reconnected here so the next command can go through. */
 static kw_rv
 pcsc_fail(pcsc_tr *p, const char *what, LONG rc)
 {
 	kw_rv rv = kw_pcsc_rv(rc, true);
+	bool timed_out;
 	LONG rc2;
 
 	kw_debug("pcsc: %s on \"%.128s\": %s", what, p->reader, kw_pcsc_code_name(rc));
@@ -66,9 +111,10 @@ pcsc_fail(pcsc_tr *p, const char *what, LONG rc)
 		pcsc_disconnect(p);
 	} else if (rc == SCARD_W_RESET_CARD && p->connected) {
 		p->in_tx = false;
-		rc2 = SCardReconnect(p->card, SCARD_SHARE_SHARED, PCSC_PROTOCOLS,
-		    SCARD_LEAVE_CARD, &p->proto);
-		if (rc2 != SCARD_S_SUCCESS) {
+		rc2 = pcsc_reconnect(p, SCARD_LEAVE_CARD, &timed_out);
+		if (timed_out) {
+			(void)pcsc_held(p);
+		} else if (rc2 != SCARD_S_SUCCESS) {
 			kw_debug("pcsc: reconnect after reset: %s", kw_pcsc_code_name(rc2));
 			pcsc_disconnect(p);
 			if (kw_pcsc_rv(rc2, true) == KW_ERR_SERVICE_GONE)
@@ -79,158 +125,6 @@ pcsc_fail(pcsc_tr *p, const char *what, LONG rc)
 		pcsc_disconnect(p);
 	}
 	return rv;
-}
-
-static void
-deadline_ms(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-static kw_rv
-sync_init(pthread_mutex_t *mu, pthread_cond_t *cv)
-{
-	pthread_condattr_t ca;
-	kw_rv rv = KW_ERR_NOMEM;
-
-	if (pthread_condattr_init(&ca) != 0)
-		return rv;
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
-	    pthread_cond_init(cv, &ca) == 0) {
-		if (pthread_mutex_init(mu, NULL) == 0)
-			rv = KW_OK;
-		else
-			pthread_cond_destroy(cv);
-	}
-	pthread_condattr_destroy(&ca);
-	return rv;
-}
-
-/* pcscd makes SCardConnect wait for as long as another process holds a
- * transaction on the reader. The call runs in a thread; past the lock
- * timeout the thread is abandoned with the context it uses (it disconnects
- * and releases both when pcscd finally answers) and the transport goes on
- * with a new context. */
-typedef struct connect_job {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int refs;
-	bool done, abandoned;
-	SCARDCONTEXT ctx;
-	SCARDHANDLE card;
-	DWORD proto;
-	LONG rc;
-	char reader[MAX_READERNAME];
-} connect_job;
-
-static void
-job_unref(connect_job *j)
-{
-	bool last;
-
-	pthread_mutex_lock(&j->mu);
-	last = --j->refs == 0;
-	pthread_mutex_unlock(&j->mu);
-	if (!last)
-		return;
-	pthread_cond_destroy(&j->cv);
-	pthread_mutex_destroy(&j->mu);
-	free(j);
-}
-
-static void *
-connect_main(void *arg)
-{
-	connect_job *j = arg;
-	SCARDHANDLE card = 0;
-	DWORD proto = 0;
-	bool abandoned;
-	LONG rc;
-
-	rc = SCardConnect(j->ctx, j->reader, SCARD_SHARE_SHARED, PCSC_PROTOCOLS,
-	    &card, &proto);
-	pthread_mutex_lock(&j->mu);
-	j->rc = rc;
-	j->card = card;
-	j->proto = proto;
-	j->done = true;
-	abandoned = j->abandoned;
-	pthread_cond_signal(&j->cv);
-	pthread_mutex_unlock(&j->mu);
-	if (abandoned) {
-		if (rc == SCARD_S_SUCCESS)
-			(void)SCardDisconnect(card, SCARD_LEAVE_CARD);
-		(void)SCardReleaseContext(j->ctx);
-	}
-	job_unref(j);
-	return NULL;
-}
-
-/* Wait for the job; false if it timed out (then it is abandoned). */
-static bool
-job_wait(connect_job *j, int timeout_ms)
-{
-	struct timespec ts;
-	bool done;
-
-	deadline_ms(&ts, timeout_ms);
-	pthread_mutex_lock(&j->mu);
-	while (!j->done)
-		if (pthread_cond_timedwait(&j->cv, &j->mu, &ts) == ETIMEDOUT)
-			break;
-	done = j->done;
-	j->abandoned = !done;
-	pthread_mutex_unlock(&j->mu);
-	return done;
-}
-
-static LONG
-pcsc_connect_bounded(pcsc_tr *p, bool *timed_out)
-{
-	pthread_attr_t attr;
-	connect_job *j;
-	pthread_t th;
-	LONG rc;
-	int err;
-
-	*timed_out = false;
-	if ((j = calloc(1, sizeof(*j))) == NULL)
-		return SCARD_E_NO_MEMORY;
-	if (sync_init(&j->mu, &j->cv) != KW_OK) {
-		free(j);
-		return SCARD_E_NO_MEMORY;
-	}
-	j->refs = 2;
-	j->ctx = p->ctx;
-	snprintf(j->reader, sizeof(j->reader), "%s", p->reader);
-	err = pthread_attr_init(&attr);
-	if (err == 0) {
-		(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		err = pthread_create(&th, &attr, connect_main, j);
-		pthread_attr_destroy(&attr);
-	}
-	if (err != 0) {
-		j->refs = 1;
-		job_unref(j);
-		return SCARD_E_NO_MEMORY;
-	}
-	if (!job_wait(j, p->lock_timeout_ms)) {
-		*timed_out = true;
-		p->have_ctx = false;   /* the thread owns and releases it */
-		job_unref(j);
-		return SCARD_E_SHARING_VIOLATION;
-	}
-	rc = j->rc;
-	p->card = j->card;
-	p->proto = j->proto;
-	job_unref(j);
-	return rc;
 }
 
 static kw_rv
@@ -249,8 +143,10 @@ pcsc_ensure_connected(pcsc_tr *p)
 			return pcsc_fail(p, "SCardEstablishContext", rc);
 		p->have_ctx = true;
 	}
-	rc = pcsc_connect_bounded(p, &timed_out);
+	rc = kw_pcsc_connect_bounded(p->ctx, p->reader, p->lock_timeout_ms, &p->card,
+	    &p->proto, &timed_out);
 	if (timed_out) {
+		p->have_ctx = false;   /* a background thread owns and releases it */
 		kw_warn("pcsc: \"%.128s\" held by another process for %d ms",
 		    p->reader, p->lock_timeout_ms);
 		return KW_ERR_SHARING;
@@ -382,82 +278,18 @@ static kw_rv
 pcsc_reset(void *ctx)
 {
 	pcsc_tr *p = ctx;
+	bool timed_out;
 	LONG rc;
 	kw_rv rv;
 
 	if ((rv = pcsc_ensure_connected(p)) != KW_OK)
 		return rv;
-	rc = SCardReconnect(p->card, SCARD_SHARE_SHARED, PCSC_PROTOCOLS,
-	    SCARD_RESET_CARD, &p->proto);
+	rc = pcsc_reconnect(p, SCARD_RESET_CARD, &timed_out);
+	if (timed_out)
+		return pcsc_held(p);
 	if (rc != SCARD_S_SUCCESS)
 		return pcsc_fail(p, "SCardReconnect", rc);
 	return KW_OK;
-}
-
-/* SCardBeginTransaction polls for as long as another process holds the
- * reader. A watchdog thread bounds that: on expiry it disconnects our
- * handle, which makes the pending call return. */
-typedef struct begin_watch {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done, fired;
-	SCARDHANDLE card;
-	int timeout_ms;
-} begin_watch;
-
-static void *
-watch_main(void *arg)
-{
-	begin_watch *w = arg;
-	struct timespec ts;
-	bool fire = false;
-
-	deadline_ms(&ts, w->timeout_ms);
-	pthread_mutex_lock(&w->mu);
-	while (!w->done && !fire)
-		if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) == ETIMEDOUT)
-			fire = !w->done;
-	w->fired = fire;
-	pthread_mutex_unlock(&w->mu);
-	if (fire)
-		(void)SCardDisconnect(w->card, SCARD_LEAVE_CARD);
-	return NULL;
-}
-
-static kw_rv
-watch_init(begin_watch *w, SCARDHANDLE card, int timeout_ms)
-{
-	memset(w, 0, sizeof(*w));
-	w->card = card;
-	w->timeout_ms = timeout_ms;
-	return sync_init(&w->mu, &w->cv);
-}
-
-static LONG
-pcsc_begin_bounded(pcsc_tr *p, bool *timed_out)
-{
-	begin_watch w;
-	pthread_t th;
-	LONG rc;
-
-	*timed_out = false;
-	if (watch_init(&w, p->card, p->lock_timeout_ms) != KW_OK)
-		return SCARD_E_NO_MEMORY;
-	if (pthread_create(&th, NULL, watch_main, &w) != 0) {
-		rc = SCARD_E_NO_MEMORY;
-		goto out;
-	}
-	rc = SCardBeginTransaction(p->card);
-	pthread_mutex_lock(&w.mu);
-	w.done = true;
-	pthread_cond_signal(&w.cv);
-	pthread_mutex_unlock(&w.mu);
-	pthread_join(th, NULL);
-	*timed_out = w.fired;
-out:
-	pthread_cond_destroy(&w.cv);
-	pthread_mutex_destroy(&w.mu);
-	return rc;
 }
 
 static kw_rv
@@ -476,16 +308,9 @@ pcsc_begin(void *ctx)
 	}
 	if ((rv = pcsc_ensure_connected(p)) != KW_OK)
 		return rv;
-	rc = pcsc_begin_bounded(p, &timed_out);
-	if (timed_out) {
-		/* The watchdog disconnected the handle (which also releases a
-		 * transaction granted at the last moment). */
-		kw_warn("pcsc: \"%.128s\" held by another process for %d ms",
-		    p->reader, p->lock_timeout_ms);
-		p->connected = false;
-		p->in_tx = false;
-		return KW_ERR_SHARING;
-	}
+	rc = kw_pcsc_call_bounded(p->card, p->lock_timeout_ms, call_begin, NULL, &timed_out);
+	if (timed_out)
+		return pcsc_held(p);
 	if (rc != SCARD_S_SUCCESS)
 		return pcsc_fail(p, "SCardBeginTransaction", rc);
 	p->in_tx = true;

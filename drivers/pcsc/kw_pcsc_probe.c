@@ -13,11 +13,13 @@
 
 static const char probe_usage[] =
     "Usage: kw-pcsc-probe --uri URI [--loops N] [--interval-ms MS] [--hold-ms MS]\n"
+    "                     [--reset]\n"
     "       kw-pcsc-probe --wait-change MS\n"
     "       kw-pcsc-probe --list\n"
     "Each loop: begin, SELECT PIV, present, end; prints one line of results\n"
     "(OK, SERVICE_GONE, CARD_REMOVED, NO_CARD, SHARING, ...); --hold-ms keeps\n"
-    "the transaction that long before ending it. --wait-change prints\n"
+    "the transaction that long before ending it; --reset warm-resets the card\n"
+    "at the start of each loop. --wait-change prints\n"
     "\"changed\" or \"unchanged\". --list prints readers and URIs with a card.\n";
 
 static const char *
@@ -56,6 +58,8 @@ select_piv(kw_transport *t)
 	return kw_transport_transmit(t, sel, sizeof(sel), resp, &rlen);
 }
 
+static int reset_each;
+
 static int
 probe_loop(const char *uri, int loops, int interval, int hold)
 {
@@ -69,18 +73,21 @@ probe_loop(const char *uri, int loops, int interval, int hold)
 	if (rv != KW_OK)
 		return 1;
 	for (i = 0; i < loops; i++) {
+		printf("loop %d", i);
+		if (reset_each)
+			printf(" reset %s", rv_name(kw_transport_reset(t)));
 		b = kw_transport_begin(t);
 		x = select_piv(t);
 		p = kw_transport_present(t);
 		if (b == KW_OK && hold > 0) {
-			printf("holding\n");
+			printf(" holding\n");
 			fflush(stdout);
 			sleep_ms(hold);
 		}
 		if (b == KW_OK)
 			(void)kw_transport_end(t);
-		printf("loop %d begin %s transmit %s present %s\n", i, rv_name(b),
-		    rv_name(x), rv_name(p));
+		printf(" begin %s transmit %s present %s\n", rv_name(b), rv_name(x),
+		    rv_name(p));
 		fflush(stdout);
 		if (i + 1 < loops)
 			sleep_ms(interval);
@@ -137,13 +144,14 @@ main(int argc, char **argv)
 		{ "wait-change", required_argument, NULL, 'w' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "hold-ms", required_argument, NULL, 'H' },
+		{ "reset", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *uri = NULL;
 	int c, loops = 1, interval = 500, wait = -1, list = 0, hold = 0;
 
-	while ((c = getopt_long(argc, argv, "u:n:i:w:lH:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:n:i:w:lH:rh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'u': uri = optarg; break;
 		case 'n': loops = atoi(optarg); break;
@@ -151,6 +159,7 @@ main(int argc, char **argv)
 		case 'w': wait = atoi(optarg); break;
 		case 'l': list = 1; break;
 		case 'H': hold = atoi(optarg); break;
+		case 'r': reset_each = 1; break;
 		case 'h': fputs(probe_usage, stdout); return 0;
 		default: fputs(probe_usage, stderr); return 2;
 		}

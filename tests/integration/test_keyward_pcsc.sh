@@ -114,6 +114,19 @@ grep -q "loop 0 begin OK" "$W/held.out" && grep -q "loop 1 begin SHARING" "$W/he
 	ok "begin on a held reader gives SHARING" || fail "begin on a held reader"
 grep -q "loop 2 begin OK transmit OK present OK" "$W/held.out" &&
 	ok "the transport works once the other process lets go" || fail "after the hold"
+# A warm reset waits for the reader in pcscd as well: bounded.
+KEYWARD_PCSC_LOCK_TIMEOUT_MS=500 timeout 30 "$PROBE" --uri "$URI" --loops 3 --reset \
+	--interval-ms 1500 >"$W/reset.out" 2>&1 &
+P=$!
+sleep 0.5
+hold 2500 "$W/hold3.out"
+wait "$P"
+wait "$HOLDER"
+cat "$W/reset.out"
+grep -q "loop 0 reset OK begin OK transmit OK present OK" "$W/reset.out" &&
+	grep -q "loop 1 reset SHARING" "$W/reset.out" &&
+	grep -q "loop 2 reset OK begin OK transmit OK present OK" "$W/reset.out" &&
+	ok "reset of a held reader gives SHARING, then works" || fail "reset of a held reader"
 
 # 3. pcscd restarted under an open transport.
 timeout 30 "$PROBE" --uri "$URI" --loops 8 --interval-ms 300 >"$W/restart.out" 2>&1 &

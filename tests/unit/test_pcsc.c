@@ -287,7 +287,21 @@ test_transaction_bounded(void **state)
 	assert_int_equal(kw_transport_begin(t), KW_OK);
 	assert_int_equal(xmit(t, "select"), KW_OK);
 	assert_int_equal(kw_transport_end(t), KW_OK);
+	/* A warm reset waits for the reader too: bounded as well. */
+	fake_set_locked_by_other(true);
+	t0 = now_ms();
+	assert_int_equal(kw_transport_reset(t), KW_ERR_SHARING);
+	assert_true(now_ms() - t0 < 2000);
+	/* So does the reconnect after another process reset the card. */
+	fake_set_locked_by_other(false);
+	assert_int_equal(xmit(t, "select"), KW_OK);
+	fake_reset_by_other(0);
+	fake_set_locked_by_other(true);
+	assert_int_equal(xmit(t, "select"), KW_ERR_CARD_REMOVED);
+	fake_set_locked_by_other(false);
+	assert_int_equal(xmit(t, "select"), KW_OK);
 	kw_transport_free(&t);
+	assert_int_equal(fake_open_objects(), 0);
 }
 
 static void

@@ -441,6 +441,12 @@ SCardReconnect(SCARDHANDLE h, DWORD share, DWORD protos, DWORD init, LPDWORD pro
 	lock();
 	F.c.reconnect++;
 	F.c.last_reconnect_init = init;
+	/* pcscd makes a reconnect wait too while another process holds the reader. */
+	while ((rc = handle_check(h, &fh)) != SCARD_E_INVALID_HANDLE && F.locked_by_other) {
+		unlock();
+		usleep(1000);
+		lock();
+	}
 	rc = handle_check(h, &fh);
 	if (rc == SCARD_W_RESET_CARD || rc == SCARD_S_SUCCESS) {
 		fh->reset_pending = false;
