@@ -71,6 +71,7 @@ test_objects_access_rules(void **state)
 	/* printed information: PIN to read */
 	assert_int_equal(tx(c, "00DB3FFF095C035FC10953028800", NULL), 0x9000);
 	assert_int_equal(tx(c, "00CB3FFF055C035FC109", &d), 0x6982);
+	assert_true(c->last_sensitive);
 	assert_int_equal(tx(c, "0020008008" PIN_123456, NULL), 0x9000);
 	assert_int_equal(tx(c, "00CB3FFF055C035FC109", &d), 0x9000);
 	/* empty 53 deletes */

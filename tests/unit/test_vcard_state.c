@@ -149,6 +149,7 @@ test_corrupt_files(void **state)
 	assert_int_equal(vcard_state_decode(l, kw_buf_view(&enc)), KW_ERR_FORMAT);
 	/* records with a valid digest but bad contents */
 	assert_int_equal(decode_with_digest(l, "KWVCARD1\x99\x00", 10), KW_ERR_FORMAT);
+	assert_int_equal(decode_with_digest(l, "KWVCARD1\x85\x04\x03\x01\x01\x02", 14), KW_ERR_FORMAT);
 	assert_int_equal(decode_with_digest(l, "KWVCARD1\x83\x02\x01\x01", 12), KW_ERR_FORMAT);
 	assert_int_equal(decode_with_digest(l, "KWVCARD1\xA1\x03\x80\x01\x9A", 13), KW_ERR_TRUNCATED);
 	assert_int_equal(decode_with_digest(l, "KWVCARD1\xA1\x05\x80\x01\x9A\x81", 14), KW_ERR_TRUNCATED);

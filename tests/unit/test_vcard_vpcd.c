@@ -79,7 +79,7 @@ test_vpcd_session(void **state)
 	char trace_path[] = "/tmp/test_vcard_vpcd.XXXXXX";
 	uint8_t buf[512];
 	size_t n;
-	int lfd, fd, tfd, status, lines = 0;
+	int lfd, fd, tfd, status, lines = 0, redacted = 0;
 	pid_t pid;
 	FILE *f;
 	char line[512];
@@ -119,6 +119,9 @@ test_vpcd_session(void **state)
 	send_frame(fd, "00200080");
 	n = recv_frame(fd, buf, sizeof(buf));
 	assert_memory_equal(buf, "\x63\xC3", 2);
+	send_frame(fd, "00CB3FFF055C035FC109");   /* printed info: redacted */
+	n = recv_frame(fd, buf, sizeof(buf));
+	assert_memory_equal(buf, "\x69\x82", 2);
 	close(fd);                                /* card removed; --once exits */
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -127,10 +130,12 @@ test_vpcd_session(void **state)
 	assert_non_null(f = fopen(trace_path, "r"));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lines += line[0] == '>';
+		redacted += strcmp(line, "> 00CB3FFF [6 bytes redacted]\n") == 0;
 		assert_null(strstr(line, "313233343536"));   /* the PIN never */
 	}
 	fclose(f);
-	assert_int_equal(lines, 4);
+	assert_int_equal(lines, 5);
+	assert_int_equal(redacted, 1);
 	unlink(trace_path);
 }
 

@@ -125,7 +125,9 @@ typedef struct vcard_card {
 	bool chaining;
 	kw_buf pending;        /* response data still to fetch by GET RESPONSE */
 	uint8_t pending_ins;   /* INS of the command that produced it */
+	bool pending_sensitive;
 	uint8_t last_ins;      /* effective INS of the last exchange (for trace redaction) */
+	bool last_sensitive;   /* last exchange carried a PIN-protected object */
 
 	/* configuration */
 	bool dirty;            /* persistent state changed since last save */
@@ -187,6 +189,8 @@ void vc_key_clear(vc_key *k);
 uint16_t vc_obj_get_data(vcard_card *c, const vc_cmd *cmd, kw_buf *out);
 uint16_t vc_obj_put_data(vcard_card *c, const vc_cmd *cmd);
 vc_object *vc_obj_find(vcard_card *c, uint32_t tag);
+/* Does GET/PUT DATA data (5C tag ...) name a PIN-protected object? */
+bool vc_obj_data_is_protected(kw_view data);
 kw_rv vc_obj_set(vcard_card *c, uint32_t tag, const uint8_t *p, size_t n);
 void vc_obj_delete(vcard_card *c, uint32_t tag);
 

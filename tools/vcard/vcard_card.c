@@ -356,6 +356,7 @@ vcard_card_process(vcard_card *c, const uint8_t *apdu, size_t len, kw_buf *resp)
 	kw_buf_reset(resp);
 	kw_buf_init(&out, VC_CHAIN_MAX);
 	c->last_ins = len >= 2 ? apdu[1] : 0;
+	c->last_sensitive = false;
 	if (!parse_apdu(apdu, len, &cmd)) {
 		rv = put_sw(resp, VC_SW_WRONG_LENGTH);
 		goto done;
@@ -365,12 +366,17 @@ vcard_card_process(vcard_card *c, const uint8_t *apdu, size_t len, kw_buf *resp)
 		goto done;
 	}
 	if (cmd.ins == 0xC0) {
+		c->last_sensitive = c->pending_sensitive;
 		sw = get_response(c, &cmd, resp, &rv);
 		if (sw != 0)
 			rv = put_sw(resp, sw);
 		goto done;
 	}
 	kw_buf_reset(&c->pending);
+	if (cmd.ins == 0xCB || cmd.ins == 0xDB)
+		c->last_sensitive = vc_obj_data_is_protected(c->chaining ?
+		    kw_buf_view(&c->chain) : cmd.data);
+	c->pending_sensitive = c->last_sensitive;
 	sw = chain_step(c, &cmd, &complete);
 	if (sw != VC_SW_OK || !complete) {
 		rv = put_sw(resp, sw);

@@ -17,6 +17,11 @@ kw_rv vcard_trace_open(vcard_trace **t, const char *path);
  * INS of the command that produced the data). t may be NULL. */
 void vcard_trace_exchange(vcard_trace *t, const uint8_t *cmd, size_t cmd_len,
     const uint8_t *resp, size_t resp_len, uint8_t resp_ins);
+/* The same for an exchange whose data is secret as a whole (a PIN-protected
+ * object such as 5FC109, where PIN-protected management keys live): only
+ * the command header and the status word are written. */
+void vcard_trace_exchange_redacted(vcard_trace *t, const uint8_t *cmd, size_t cmd_len,
+    const uint8_t *resp, size_t resp_len);
 void vcard_trace_close(vcard_trace **t);
 
 /* Called after every command that changed persistent state. */

@@ -13,6 +13,8 @@ static const uint8_t discovery[] = {
 	0x00, 0x01, 0x00, 0x5F, 0x2F, 0x02, 0x40, 0x00
 };
 
+static bool view_to_tag(kw_view v, uint32_t *tag);
+
 #define TAG_DISCOVERY 0x7E
 #define TAG_BIT_GROUP 0x7F61
 
@@ -31,6 +33,16 @@ static bool
 tag_needs_pin(uint32_t tag)
 {
 	return tag == 0x5FC103 || tag == 0x5FC108 || tag == 0x5FC109 || tag == 0x5FC121;
+}
+
+bool
+vc_obj_data_is_protected(kw_view data)
+{
+	kw_view tv;
+	uint32_t tag;
+
+	return kw_tlv_expect(&data, 0x5C, &tv) == KW_OK && view_to_tag(tv, &tag) &&
+	    tag_needs_pin(tag);
 }
 
 vc_object *

@@ -188,7 +188,16 @@ get_object(vcard_card *c, kw_view v)
 static kw_rv
 get_mgmt(vcard_card *c, kw_view v)
 {
-	if (v.len < 2 || v.len - 2 > VC_MGMT_MAXLEN)
+	static const uint8_t algs[] = { VC_ALG_3DES, VC_ALG_AES128, VC_ALG_AES192, VC_ALG_AES256 };
+	static const size_t lens[] = { 24, 16, 24, 32 };
+	size_t i;
+
+	if (v.len < 2)
+		return KW_ERR_FORMAT;
+	for (i = 0; i < sizeof(algs); i++)
+		if (v.ptr[0] == algs[i] && v.len - 2 == lens[i])
+			break;
+	if (i == sizeof(algs))
 		return KW_ERR_FORMAT;
 	c->mgmt_alg = v.ptr[0];
 	c->mgmt_touch = v.ptr[1];

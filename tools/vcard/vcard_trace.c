@@ -48,6 +48,19 @@ vcard_trace_exchange(vcard_trace *t, const uint8_t *cmd, size_t cmd_len,
 }
 
 void
+vcard_trace_exchange_redacted(vcard_trace *t, const uint8_t *cmd, size_t cmd_len,
+    const uint8_t *resp, size_t resp_len)
+{
+	if (t == NULL || cmd_len < 4 || resp_len < 2)
+		return;
+	fprintf(t->f, "> %02X%02X%02X%02X [%zu bytes redacted]\n",
+	    cmd[0], cmd[1], cmd[2], cmd[3], cmd_len - 4);
+	fprintf(t->f, "< [%zu bytes redacted] %02X%02X\n", resp_len - 2,
+	    resp[resp_len - 2], resp[resp_len - 1]);
+	fflush(t->f);
+}
+
+void
 vcard_trace_close(vcard_trace **tp)
 {
 	if (tp == NULL || *tp == NULL)

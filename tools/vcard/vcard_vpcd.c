@@ -166,7 +166,10 @@ handle_apdu(vcard_card *c, int fd, const uint8_t *apdu, size_t len, const vcard_
 		if (kw_buf_put_u16be(&resp, VC_SW_NO_PRECISE) != KW_OK)
 			goto done;
 	}
-	vcard_trace_exchange(cfg->trace, apdu, len, resp.data, resp.len, c->last_ins);
+	if (c->last_sensitive)
+		vcard_trace_exchange_redacted(cfg->trace, apdu, len, resp.data, resp.len);
+	else
+		vcard_trace_exchange(cfg->trace, apdu, len, resp.data, resp.len, c->last_ins);
 	if (c->dirty && cfg->persist != NULL) {
 		if (cfg->persist(c, cfg->persist_arg) != KW_OK)
 			kw_err("vcard: could not save the token state");
