@@ -93,22 +93,31 @@ kw_transport *kw_piv_transport(kw_piv *p);
 /* SELECT the PIV application (AID A0 00 00 03 08). */
 kw_rv kw_piv_select(kw_piv *p);
 
-/* Data objects: out gets the value of tag 53 (the object's contents). */
+/* Data objects: out's contents are replaced by the value of tag 53 (for
+ * the Discovery object 7E and BIT group 7F61: of that template). An absent
+ * object is KW_ERR_NOT_FOUND (6A82); an empty one is KW_OK with out empty.
+ * Tags: 7E, 7F61, 5FC100-5FFFFF. PUT DATA with len 0 empties the object. */
 kw_rv kw_piv_get_data(kw_piv *p, uint32_t tag, kw_buf *out);
 kw_rv kw_piv_put_data(kw_piv *p, uint32_t tag, const uint8_t *data, size_t len);
 
 /* Map a key slot to its certificate object tag (0 if none). */
 uint32_t kw_piv_slot_cert_tag(uint8_t slot);
 bool kw_piv_slot_is_key(uint8_t slot);
-/* Certificates: DER X.509 (decompressed when CertInfo says gzip). */
+/* Certificates: DER X.509 (decompressed when CertInfo says gzip; written
+ * gzip-compressed when the plain object would exceed 3052 bytes, the
+ * YubiKey limit). An absent or empty object is KW_ERR_NOT_FOUND. */
 kw_rv kw_piv_read_cert(kw_piv *p, uint8_t slot, kw_buf *der);
 kw_rv kw_piv_write_cert(kw_piv *p, uint8_t slot, const uint8_t *der, size_t len);
 kw_rv kw_piv_delete_cert(kw_piv *p, uint8_t slot);
 
+/* Key History: writing requires url non-empty exactly when
+ * off_card_certs > 0 (SP 800-73-4), and at most 20 keys in all. */
 kw_rv kw_piv_read_key_history(kw_piv *p, kw_piv_key_history *kh);
 kw_rv kw_piv_write_key_history(kw_piv *p, const kw_piv_key_history *kh);
 
-/* PIN and PUK. tries_left gets the counter when the card reports it, else -1. */
+/* PIN and PUK (6-8 bytes, no FF byte; padded with FF to 8). refs: VERIFY
+ * 80 or 00; CHANGE REFERENCE 80, 81 or 00. tries_left gets the counter when
+ * the card reports it (63Cx; 0 for 6983 blocked), else -1. */
 kw_rv kw_piv_verify(kw_piv *p, uint8_t ref, const uint8_t *pin, size_t len, int *tries_left);
 /* VERIFY without data: KW_OK if verified, KW_ERR_PIN_INCORRECT with tries. */
 kw_rv kw_piv_pin_status(kw_piv *p, uint8_t ref, int *tries_left);
@@ -121,9 +130,10 @@ kw_rv kw_piv_unblock_pin(kw_piv *p, const uint8_t *puk, size_t puk_len,
 kw_rv kw_piv_authenticate(kw_piv *p, uint8_t alg, const uint8_t *key, size_t key_len);
 
 /* GENERAL AUTHENTICATE with a private key: RSA raw (input padded by the
- * caller to the modulus size; sign and decrypt alike) or ECDSA (input a
- * hash, truncated/padded by the client to the curve size; output DER
- * ECDSA-Sig-Value). */
+ * caller to the modulus size; sign and decrypt alike; output exactly the
+ * modulus size) or ECDSA (input a hash, truncated/padded by the client to
+ * the curve size; output DER ECDSA-Sig-Value). out's contents are replaced
+ * and wiped on error (it may hold a decrypted key: free it with kw_buf_free). */
 kw_rv kw_piv_private_op(kw_piv *p, uint8_t slot, uint8_t alg,
     const uint8_t *in, size_t in_len, kw_buf *out);
 /* ECDH: peer's uncompressed point in, shared secret (x coordinate) out. */
@@ -137,7 +147,10 @@ kw_rv kw_piv_generate(kw_piv *p, uint8_t slot, uint8_t alg, uint8_t pin_policy,
 /* YubiKey extensions. */
 kw_rv kw_piv_get_version(kw_piv *p, uint8_t version[3]);
 kw_rv kw_piv_get_serial(kw_piv *p, uint32_t *serial);
+/* GET METADATA (firmware 5.3+): md is overwritten (clear a previously
+ * filled one first); an empty slot is KW_ERR_NOT_FOUND (6A88). */
 kw_rv kw_piv_get_metadata(kw_piv *p, uint8_t slot, kw_piv_metadata *md);
+/* IMPORT: RSA (public exponent 65537 only) or EC P-256/P-384 private key. */
 kw_rv kw_piv_import_key(kw_piv *p, uint8_t slot, const EVP_PKEY *key,
     uint8_t pin_policy, uint8_t touch_policy);
 kw_rv kw_piv_attest(kw_piv *p, uint8_t slot, kw_buf *der);
@@ -145,6 +158,7 @@ kw_rv kw_piv_set_mgmt_key(kw_piv *p, uint8_t alg, const uint8_t *key, size_t len
     bool require_touch);
 kw_rv kw_piv_set_retries(kw_piv *p, uint8_t pin_tries, uint8_t puk_tries);
 kw_rv kw_piv_reset(kw_piv *p);
+/* MOVE / DELETE KEY (firmware 5.7+); not for the attestation slot F9. */
 kw_rv kw_piv_move_key(kw_piv *p, uint8_t to_slot, uint8_t from_slot);
 kw_rv kw_piv_delete_key(kw_piv *p, uint8_t slot);
 
