@@ -107,6 +107,10 @@ if command -v yubico-piv-tool >/dev/null 2>&1 && command -v openssl >/dev/null 2
 	Y -a import-certificate -s 9d -i "$W/c.pem" >/dev/null 2>&1 || fail "cert 9d"
 	Y -a import-certificate -s 82 -i "$W/c.pem" >/dev/null 2>&1 || fail "cert 82"
 	Y -a verify-pin -P 000000 >/dev/null 2>&1   # one wrong PIN try
+	# Key history (5FC10C): one on-card retired certificate.
+	printf '\301\001\001\302\001\000\376\000' >"$W/kh.bin"
+	Y -a write-object --id 0x5FC10C --format binary -i "$W/kh.bin" >/dev/null 2>&1 ||
+		fail "write key history"
 
 	"$KEYWARD" list --json >"$W/out.json" || fail "list after provisioning"
 	check "list: keys 9c 9d and certs 9d 82 on token 1 only" \
@@ -118,6 +122,8 @@ if command -v yubico-piv-tool >/dev/null 2>&1 && command -v openssl >/dev/null 2
 		'(lambda s: s["key"]["origin"] == "imported" and s["certificate"]["subject"] == "CN=alice@example.org" and s["certificate"]["expired"] is False and s["certificate"]["not_after"].endswith("Z"))([s for s in j["slots"] if s["slot"] == "9d"][0])'
 	check "status: 82 certificate without key" \
 		'(lambda s: s["key"] is None and s["certificate"]["parsed"])([s for s in j["slots"] if s["slot"] == "82"][0])'
+	check "status: key history" \
+		'j["key_history"] == {"on_card_certs": 1, "off_card_certs": 0, "url": ""}'
 	check "status: the wrong PIN try is counted" \
 		'j["pin"]["retries_left"] == 2 and j["pin"]["retries_total"] == 3'
 	"$KEYWARD" status --token "$S1" >"$W/status.txt" || fail "status text after provisioning"

@@ -152,7 +152,7 @@ kwcli_cmd_list(int argc, char **argv)
 			rc = KWCLI_ERROR;
 		return rc;
 	}
-	if (json_array_size(tokens) == 0)
+	if (json_array_size(tokens) == 0 && json_array_size(errors) == 0)
 		printf("No tokens found.\n");
 	json_array_foreach(tokens, i, v)
 		token_text(i, v);
