@@ -35,6 +35,7 @@ typedef struct apdu_ctx {
 	uint8_t *rx;          /* receive buffer, KW_MAX_RESPONSE bytes, wiped */
 	size_t rx_len;
 	uint8_t log_ins;      /* INS the response bytes belong to (redaction) */
+	bool secret;          /* KW_APDU_F_SECRET: redact whatever the INS */
 	size_t collected;     /* response data appended so far */
 } apdu_ctx;
 
@@ -89,6 +90,27 @@ apdu_encode(const apdu_part *a, kw_buf *cmd)
 	return kw_buf_put_u16be(cmd, (uint16_t)(a->le & 0xffff));
 }
 
+/* Log through kw_log_apdu (redaction by INS), or as lengths only when the
+ * caller marked the exchange secret. Commands have >= 4 bytes, responses
+ * >= 2 when logged. */
+static void
+apdu_log(const apdu_ctx *c, const char *dir, const uint8_t *p, size_t len, int is_resp,
+    uint8_t ins)
+{
+	if (!c->secret) {
+		kw_log_apdu(dir, p, len, is_resp, ins);
+		return;
+	}
+	if (kw_log_get_level() < KW_LOG_TRACE)
+		return;
+	if (is_resp)
+		kw_log(KW_LOG_TRACE, "%s [%zu bytes redacted] %02X%02X", dir, len - 2,
+		    p[len - 2], p[len - 1]);
+	else
+		kw_log(KW_LOG_TRACE, "%s %02X%02X%02X%02X [%zu bytes redacted]", dir, p[0], p[1],
+		    p[2], p[3], len - 4);
+}
+
 /* Send one encoded command; on return ctx->rx holds the response and *sw
  * its status word. */
 static kw_rv
@@ -101,7 +123,7 @@ apdu_send_raw(apdu_ctx *c, const apdu_part *a, uint16_t *sw)
 	kw_buf_init(&cmd, KW_APDU_MAX_DATA + 16);
 	if ((rv = apdu_encode(a, &cmd)) != KW_OK)
 		goto fail;
-	kw_log_apdu(">>", cmd.data, cmd.len, 0, a->ins);
+	apdu_log(c, ">>", cmd.data, cmd.len, 0, a->ins);
 	kw_memzero(c->rx, c->rx_len);
 	c->rx_len = KW_MAX_RESPONSE;
 	if ((rv = kw_transport_transmit(c->t, cmd.data, cmd.len, c->rx, &c->rx_len)) != KW_OK) {
@@ -114,7 +136,7 @@ apdu_send_raw(apdu_ctx *c, const apdu_part *a, uint16_t *sw)
 		rv = KW_ERR_PROTOCOL;
 		goto fail;
 	}
-	kw_log_apdu("<<", c->rx, c->rx_len, 1, c->log_ins);
+	apdu_log(c, "<<", c->rx, c->rx_len, 1, c->log_ins);
 	*sw = (uint16_t)((c->rx[c->rx_len - 2] << 8) | c->rx[c->rx_len - 1]);
 fail:
 	kw_buf_free(&cmd);
@@ -224,6 +246,7 @@ kw_apdu_transmit(kw_transport *t, const kw_apdu *a, kw_buf *resp, uint16_t *sw)
 	memset(&c, 0, sizeof(c));
 	c.t = t;
 	c.log_ins = a->ins;
+	c.secret = (a->flags & KW_APDU_F_SECRET) != 0;
 	if ((c.rx = malloc(KW_MAX_RESPONSE)) == NULL)
 		return KW_ERR_NOMEM;
 	rv = apdu_run(&c, a, cla, resp, sw);

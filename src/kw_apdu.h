@@ -16,7 +16,14 @@ typedef struct kw_apdu {
 	/* Expected response length: 0 = no Le field; 256 = "00" (short
 	 * maximum); 65536 = extended maximum. */
 	size_t le;
+	unsigned flags;     /* KW_APDU_F_* */
 } kw_apdu;
+
+enum {
+	/* Command and response data are secret whatever the INS (e.g. GET/PUT
+	 * DATA of a PIN-protected object): logged as lengths only. */
+	KW_APDU_F_SECRET = 1u << 0,
+};
 
 /* Encode the class byte for a logical channel (0-19). */
 kw_rv kw_apdu_cla_for_channel(uint8_t cla, int channel, uint8_t *out);

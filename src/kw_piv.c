@@ -42,11 +42,10 @@ kw_piv_transport(kw_piv *p)
 	return p != NULL ? p->t : NULL;
 }
 
-kw_rv
-kw_piv_cmd(kw_piv *p, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
-    size_t len, kw_buf *out, uint16_t *swp)
+/* One exchange; out (optional) replaced by the response data. */
+static kw_rv
+piv_xfer(kw_piv *p, kw_apdu *a, kw_buf *out, uint16_t *swp)
 {
-	kw_apdu a = { 0x00, ins, p1, p2, data, len, out != NULL ? 256 : 0 };
 	kw_buf sink;
 	uint16_t sw = 0;
 	kw_rv rv;
@@ -55,16 +54,26 @@ kw_piv_cmd(kw_piv *p, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
 		*swp = 0;
 	if (p == NULL)
 		return KW_ERR_ARG;
+	a->le = out != NULL ? 256 : 0;
 	kw_buf_init(&sink, KW_MAX_RESPONSE);
 	if (out != NULL)
 		kw_buf_reset(out);
-	rv = kw_apdu_exchange(p->t, &a, out != NULL ? out : &sink, &sw);
+	rv = kw_apdu_exchange(p->t, a, out != NULL ? out : &sink, &sw);
 	kw_buf_free(&sink);
 	if (rv != KW_OK && out != NULL)
 		kw_buf_reset(out);
 	if (swp != NULL)
 		*swp = sw;
 	return rv;
+}
+
+kw_rv
+kw_piv_cmd(kw_piv *p, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
+    size_t len, kw_buf *out, uint16_t *swp)
+{
+	kw_apdu a = { 0x00, ins, p1, p2, data, len, 0, 0 };
+
+	return piv_xfer(p, &a, out, swp);
 }
 
 int
@@ -131,6 +140,14 @@ piv_obj_template(uint32_t tag)
 	return 0x53;
 }
 
+/* Objects whose contents must never reach a log: the printed-information
+ * object, where YubiKeys keep the PIN-protected management key. */
+static unsigned
+piv_obj_flags(uint32_t tag)
+{
+	return tag == KW_PIV_OBJ_YK_PRINTED ? KW_APDU_F_SECRET : 0;
+}
+
 static bool
 piv_obj_tag_ok(uint32_t tag)
 {
@@ -141,6 +158,7 @@ piv_obj_tag_ok(uint32_t tag)
 kw_rv
 kw_piv_get_data(kw_piv *p, uint32_t tag, kw_buf *out)
 {
+	kw_apdu a = { 0x00, KW_PIV_INS_GET_DATA, 0x3f, 0xff, NULL, 0, 0, piv_obj_flags(tag) };
 	kw_buf cmd, r;
 	kw_view v, val;
 	kw_rv rv;
@@ -152,8 +170,9 @@ kw_piv_get_data(kw_piv *p, uint32_t tag, kw_buf *out)
 	kw_buf_reset(out);
 	if ((rv = piv_put_tag_list(&cmd, tag)) != KW_OK)
 		goto fail;
-	rv = kw_piv_cmd(p, KW_PIV_INS_GET_DATA, 0x3f, 0xff, cmd.data, cmd.len, &r, NULL);
-	if (rv != KW_OK)
+	a.data = cmd.data;
+	a.data_len = cmd.len;
+	if ((rv = piv_xfer(p, &a, &r, NULL)) != KW_OK)
 		goto fail;
 	v = kw_buf_view(&r);
 	if ((rv = kw_tlv_expect(&v, piv_obj_template(tag), &val)) != KW_OK ||
@@ -171,6 +190,7 @@ fail:
 kw_rv
 kw_piv_put_data(kw_piv *p, uint32_t tag, const uint8_t *data, size_t len)
 {
+	kw_apdu a = { 0x00, KW_PIV_INS_PUT_DATA, 0x3f, 0xff, NULL, 0, 0, piv_obj_flags(tag) };
 	kw_buf cmd;
 	kw_rv rv;
 
@@ -181,8 +201,10 @@ kw_piv_put_data(kw_piv *p, uint32_t tag, const uint8_t *data, size_t len)
 		rv = kw_tlv_put(&cmd, tag, data, len);
 	else if ((rv = piv_put_tag_list(&cmd, tag)) == KW_OK)
 		rv = kw_tlv_put(&cmd, 0x53, data, len);
+	a.data = cmd.data;
+	a.data_len = cmd.len;
 	if (rv == KW_OK)
-		rv = kw_piv_cmd(p, KW_PIV_INS_PUT_DATA, 0x3f, 0xff, cmd.data, cmd.len, NULL, NULL);
+		rv = piv_xfer(p, &a, NULL, NULL);
 	kw_buf_free(&cmd);
 	return rv;
 }

@@ -99,7 +99,7 @@ test_short_cases(void **state)
 	static const uint8_t aid[] = { 0xa0, 0x00, 0x00, 0x03, 0x08 };
 	kw_transport *t = open_mock();
 	kw_mock *m = kw_mock_of(t);
-	kw_apdu a = { 0x00, 0xfb, 0x00, 0x00, NULL, 0, 0 };
+	kw_apdu a = { 0x00, 0xfb, 0x00, 0x00, NULL, 0, 0, 0 };
 	kw_buf r;
 	uint16_t sw;
 
@@ -143,7 +143,7 @@ test_extended_only_when_asked(void **state)
 	kw_transport *t = open_mock();  /* the mock declares EXTENDED */
 	kw_mock *m = kw_mock_of(t);
 	uint8_t data[300];
-	kw_apdu a = { 0x00, 0xdb, 0x3f, 0xff, data, sizeof(data), 65536 };
+	kw_apdu a = { 0x00, 0xdb, 0x3f, 0xff, data, sizeof(data), 65536, 0 };
 	kw_buf r, cmd;
 	uint16_t sw;
 
@@ -202,7 +202,7 @@ test_chaining(void **state)
 	kw_transport *t = open_mock();
 	kw_mock *m = kw_mock_of(t);
 	uint8_t data[600];
-	kw_apdu a = { 0x00, 0xdb, 0x3f, 0xff, data, sizeof(data), 256 };
+	kw_apdu a = { 0x00, 0xdb, 0x3f, 0xff, data, sizeof(data), 256, 0 };
 	kw_buf r;
 	uint16_t sw;
 	size_t i;
@@ -250,7 +250,7 @@ test_chaining_on_channel(void **state)
 	kw_mock *m;
 	kw_transport *t = open_chan(6, &m);
 	uint8_t data[300] = { 0 };
-	kw_apdu a = { 0x00, 0xdb, 0x3f, 0xff, data, sizeof(data), 0 };
+	kw_apdu a = { 0x00, 0xdb, 0x3f, 0xff, data, sizeof(data), 0, 0 };
 	kw_buf r;
 	uint16_t sw;
 
@@ -268,7 +268,7 @@ test_get_response(void **state)
 {
 	kw_transport *t = open_mock();
 	kw_mock *m = kw_mock_of(t);
-	kw_apdu a = { 0x00, 0xcb, 0x3f, 0xff, (const uint8_t *)"\x5c\x01\x7e", 3, 256 };
+	kw_apdu a = { 0x00, 0xcb, 0x3f, 0xff, (const uint8_t *)"\x5c\x01\x7e", 3, 256, 0 };
 	kw_buf r;
 	uint16_t sw;
 
@@ -295,7 +295,7 @@ test_get_response_on_channel(void **state)
 {
 	kw_mock *m;
 	kw_transport *t = open_chan(5, &m);
-	kw_apdu a = { 0x00, 0xfd, 0, 0, NULL, 0, 256 };
+	kw_apdu a = { 0x00, 0xfd, 0, 0, NULL, 0, 256, 0 };
 	kw_buf r;
 	uint16_t sw;
 
@@ -324,7 +324,7 @@ test_wrong_le(void **state)
 {
 	kw_transport *t = open_mock();
 	kw_mock *m = kw_mock_of(t);
-	kw_apdu a = { 0x00, 0xca, 0x01, 0x02, NULL, 0, 256 };
+	kw_apdu a = { 0x00, 0xca, 0x01, 0x02, NULL, 0, 256, 0 };
 	kw_buf r;
 	uint16_t sw;
 
@@ -370,7 +370,7 @@ test_response_bounds(void **state)
 {
 	kw_transport *t = open_mock();
 	kw_mock *m = kw_mock_of(t);
-	kw_apdu a = { 0x00, 0xcb, 0x3f, 0xff, NULL, 0, 256 };
+	kw_apdu a = { 0x00, 0xcb, 0x3f, 0xff, NULL, 0, 256, 0 };
 	size_t n = 256;
 	uint64_t before;
 	kw_buf r;
@@ -403,7 +403,7 @@ test_errors(void **state)
 {
 	kw_transport *t = open_mock();
 	kw_mock *m = kw_mock_of(t);
-	kw_apdu a = { 0x00, 0x20, 0x00, 0x80, NULL, 0, 0 };
+	kw_apdu a = { 0x00, 0x20, 0x00, 0x80, NULL, 0, 0, 0 };
 	kw_buf r;
 	uint16_t sw = 0x1234;
 	static uint8_t big[65536];
@@ -448,7 +448,7 @@ test_log_redacts_secrets(void **state)
 	kw_transport *t = open_mock();
 	kw_mock *m = kw_mock_of(t);
 	static const uint8_t pin[8] = { '9', '8', '7', '6', '5', '4', 0xff, 0xff };
-	kw_apdu a = { 0x00, 0x20, 0x00, 0x80, pin, sizeof(pin), 0 };
+	kw_apdu a = { 0x00, 0x20, 0x00, 0x80, pin, sizeof(pin), 0, 0 };
 	char *log = NULL;
 	size_t loglen = 0;
 	FILE *f;
@@ -477,9 +477,19 @@ test_log_redacts_secrets(void **state)
 	a.le = 0;
 	assert_int_equal(kw_mock_expect(m, "00CB079D08393837363534FFFF", "ABCD9000"), KW_OK);
 	assert_int_equal(kw_apdu_exchange(t, &a, &r, &sw), KW_OK);
+	/* Marked secret: only header, lengths and status word. */
+	a.flags = KW_APDU_F_SECRET;
+	a.le = 256;
+	assert_int_equal(kw_mock_expect(m, "00CB079D08393837363534FFFF00", "0BADC0DE6101"), KW_OK);
+	assert_int_equal(kw_mock_expect(m, "00C0000001", "0F9000"), KW_OK);
+	assert_int_equal(kw_apdu_exchange(t, &a, &r, &sw), KW_OK);
 	kw_log_set_level(KW_LOG_WARN);
 	kw_log_set_stream(NULL);
 	fclose(f);
+	assert_non_null(strstr(log, ">> 00CB079D [10 bytes redacted]"));
+	assert_non_null(strstr(log, "<< [4 bytes redacted] 6101"));
+	assert_non_null(strstr(log, "<< [1 bytes redacted] 9000"));
+	assert_null(strstr(log, "0BAD"));
 	assert_non_null(strstr(log, "00200080"));
 	assert_non_null(strstr(log, "00870" "79D"));
 	assert_non_null(strstr(log, "6102"));

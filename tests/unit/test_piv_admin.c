@@ -128,13 +128,18 @@ test_protected_key_roundtrip(void **state)
 	kw_piv *p;
 	kw_piv_admin a;
 	kw_secret s;
+	char *log;
 
 	(void)state;
 	ocard_init(&c);
 	fake_open(&card, &t, &p);
 	/* A fresh card: no admin data yet. */
 	assert_int_equal(kw_piv_read_admin(p, &a), KW_ERR_NOT_FOUND);
+	log_capture_begin();
 	assert_int_equal(kw_piv_write_protected_mgmt_key(p, key, sizeof(key)), KW_OK);
+	log = log_capture_end();
+	assert_non_null(strstr(log, "00DB3FFF"));
+	assert_null(strstr(log, "1415161718"));
 	assert_view_hex(ocard_get(&c, "5FC109"),
 	    "881A8918101112131415161718191A1B1C1D1E1F2021222324252627");
 	assert_view_hex(ocard_get(&c, "5FFF00"), "8003810102");
@@ -144,7 +149,13 @@ test_protected_key_roundtrip(void **state)
 	assert_int_equal(kw_piv_read_protected_mgmt_key(p, &s), KW_ERR_SECURITY);
 	assert_null(s.ptr);
 	c.pin_ok = true;
+	free(log);
+	log_capture_begin();
 	assert_int_equal(kw_piv_read_protected_mgmt_key(p, &s), KW_OK);
+	log = log_capture_end();
+	assert_non_null(strstr(log, "00CB3FFF"));
+	assert_null(strstr(log, "1415161718"));
+	free(log);
 	assert_int_equal(s.len, 24);
 	assert_memory_equal(s.ptr, key, 24);
 	kw_secret_free(&s);
