@@ -91,10 +91,9 @@ kw_in_testenv() {
 
 kw_run() {
 	kw_log "\$ $*"
-	if "$@" >"$KW_OUT" 2>&1; then
-		return 0
-	fi
+	"$@" >"$KW_OUT" 2>&1
 	kw_st=$?
+	[ "$kw_st" = 0 ] && return 0
 	sed 's/^/    | /' "$KW_OUT" >&2
 	kw_fail "exit status $kw_st: $*"
 }
