@@ -4,6 +4,7 @@
  * (SP 800-73-4 part 2, 3.1.1), and INS dispatch. No I/O here. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "vcard.h"
 #include "kw_secret.h"
@@ -43,6 +44,7 @@ vcard_card_new(vcard_card **out)
 	*out = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
+	(void)mlock(c, sizeof(*c));   /* PIN, PUK, management key: best effort */
 	c->version[0] = 5;
 	c->version[1] = 4;
 	c->version[2] = 3;
@@ -79,7 +81,9 @@ vcard_card_free(vcard_card **cp)
 		kw_buf_free(&c->objects[i].data);
 	kw_buf_free(&c->chain);
 	kw_buf_free(&c->pending);
-	kw_freezero(c, sizeof(*c));
+	kw_memzero(c, sizeof(*c));
+	(void)munlock(c, sizeof(*c));
+	free(c);
 	*cp = NULL;
 }
 
