@@ -19,7 +19,7 @@ run_suite() {
 	if ! make -C "$out/$name" -j"$(nproc)" check; then
 		status=1
 		for log in $(find "$out/$name/tests" -name '*.log' 2>/dev/null); do
-			if grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
+			if grep -qE '^:test-result: (FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
 				echo "---- $log"
 				tail -n 60 "$log"
 			fi
