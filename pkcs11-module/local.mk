@@ -42,6 +42,20 @@ KWP11_TEST_LIBS = pkcs11-module/libkwp11.la $(CMOCKA_LIBS) $(PCSC_LIBS) $(CRYPTO
 	$(ZLIB_LIBS) -lpthread
 KWP11_FAKE_SRC = tests/unit/test_p11_fake.c tests/unit/test_p11_fake.h
 
+check_PROGRAMS += tests/unit/test_p11_module
+tests_unit_test_p11_module_SOURCES = tests/unit/test_p11_module.c $(KWP11_FAKE_SRC) \
+	$(KWP11_ENTRY_SRC)
+tests_unit_test_p11_module_CFLAGS = $(KWP11_TEST_FLAGS)
+tests_unit_test_p11_module_LDADD = $(KWP11_TEST_LIBS)
+TESTS += tests/unit/test_p11_module
+
 # Only C_* may be exported from the installed module.
 TESTS += tests/unit/test_p11_symbols.sh
 EXTRA_DIST += tests/unit/test_p11_symbols.sh
+
+check_PROGRAMS += tests/unit/test_p11_crypto
+tests_unit_test_p11_crypto_SOURCES = tests/unit/test_p11_crypto.c $(KWP11_FAKE_SRC) \
+	$(KWP11_ENTRY_SRC)
+tests_unit_test_p11_crypto_CFLAGS = $(KWP11_TEST_FLAGS)
+tests_unit_test_p11_crypto_LDADD = $(KWP11_TEST_LIBS)
+TESTS += tests/unit/test_p11_crypto

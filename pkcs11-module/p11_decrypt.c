@@ -39,6 +39,8 @@ kwp11_decrypt_init(kwp11_session *s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key)
 	kwp11_obj *o;
 	CK_RV rv;
 
+	if (s->op.kind != KWP11_OP_NONE)
+		return CKR_OPERATION_ACTIVE;
 	if ((rv = kwp11_op_key(s, mech, key, CKF_DECRYPT, &o)) != CKR_OK)
 		goto fail;
 	if (mech->mechanism == CKM_RSA_PKCS_OAEP && (rv = oaep_params(&s->op, mech)) != CKR_OK)

@@ -90,8 +90,8 @@ typedef struct kwp11_token {
 	size_t nsessions, nrw;
 } kwp11_token;
 
-/* Test hook: called after the module opens a transport. */
-typedef kw_rv (*kwp11_open_hook)(const char *uri, kw_transport *t, void *arg);
+/* Test hook: opens the transport for a URI instead of the registry. */
+typedef kw_rv (*kwp11_open_hook)(const char *uri, kw_transport **t, void *arg);
 void kwp11_test_set_open_hook(kwp11_open_hook fn, void *arg);
 
 kw_rv kwp11_token_new(const char *uri, CK_SLOT_ID id, const kwp11_lockops *lo,

@@ -56,9 +56,11 @@ kwp11_session_find(kwp11_module *m, CK_SESSION_HANDLE h)
 	gen = __atomic_load_n(&s->tok->gen, __ATOMIC_RELAXED);
 	if (gen != s->tok_gen) {
 		/* token removed since the session was opened */
-		kwp11_mutex_lock(&m->lo, s->tok->lock);
+		kwp11_token *tok = s->tok;
+
+		kwp11_mutex_lock(&m->lo, tok->lock);
 		session_free(m, s);
-		kwp11_mutex_unlock(&m->lo, s->tok->lock);
+		kwp11_mutex_unlock(&m->lo, tok->lock);
 		return NULL;
 	}
 	return s;

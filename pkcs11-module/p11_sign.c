@@ -124,6 +124,8 @@ kwp11_sign_init(kwp11_session *s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key)
 	CK_MECHANISM_TYPE h;
 	CK_RV rv;
 
+	if (s->op.kind != KWP11_OP_NONE)
+		return CKR_OPERATION_ACTIVE;
 	if ((rv = kwp11_op_key(s, mech, key, CKF_SIGN, &o)) != CKR_OK)
 		goto fail;
 	h = mech_hash(mech->mechanism);

@@ -104,10 +104,12 @@ token_open(kwp11_token *tok)
 {
 	kw_rv rv;
 
-	if ((rv = kw_transport_open(tok->uri, &tok->t)) != KW_OK)
+	if (g_open_hook != NULL)
+		rv = g_open_hook(tok->uri, &tok->t, g_open_hook_arg);
+	else
+		rv = kw_transport_open(tok->uri, &tok->t);
+	if (rv != KW_OK)
 		return false;
-	if (g_open_hook != NULL && g_open_hook(tok->uri, tok->t, g_open_hook_arg) != KW_OK)
-		goto fail;
 	if (kw_piv_new(tok->t, &tok->piv) != KW_OK)
 		goto fail;
 	if ((rv = token_identify(tok)) != KW_OK) {
