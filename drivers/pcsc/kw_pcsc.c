@@ -313,8 +313,10 @@ pcsc_begin(void *ctx)
 		return pcsc_held(p);
 	if (rc != SCARD_S_SUCCESS)
 		return pcsc_fail(p, "SCardBeginTransaction", rc);
+	/* depth may be > 0 here: an outer transaction was lost to a removal
+	 * or a reset and this begin takes a new one. */
 	p->in_tx = true;
-	p->depth = 1;
+	p->depth++;
 	return KW_OK;
 }
 

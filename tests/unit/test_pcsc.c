@@ -258,13 +258,26 @@ test_transaction_nesting(void **state)
 	assert_int_equal(kw_transport_end(t), KW_OK);
 	assert_int_equal(fake_get()->begin, 1);
 	assert_int_equal(fake_get()->end, 1);
-	/* An unbalanced end is harmless. */
+	/* A transaction lost to a reset inside an outer one: the inner begin
+	 * takes a new one and the pairs still balance. */
+	assert_int_equal(kw_transport_begin(t), KW_OK);
+	fake_reset_by_other(0);
+	assert_int_equal(xmit(t, "select"), KW_ERR_CARD_REMOVED);
+	assert_int_equal(kw_transport_begin(t), KW_OK);
+	assert_int_equal(fake_get()->begin, 3);
 	assert_int_equal(kw_transport_end(t), KW_OK);
 	assert_int_equal(fake_get()->end, 1);
+	assert_int_equal(kw_transport_end(t), KW_OK);
+	assert_int_equal(fake_get()->end, 2);
+	assert_int_equal(kw_transport_end(t), KW_OK);
+	assert_int_equal(fake_get()->end, 2);
+	/* An unbalanced end is harmless. */
+	assert_int_equal(kw_transport_end(t), KW_OK);
+	assert_int_equal(fake_get()->end, 2);
 	/* Closing inside a transaction ends it. */
 	assert_int_equal(kw_transport_begin(t), KW_OK);
 	kw_transport_free(&t);
-	assert_int_equal(fake_get()->end, 2);
+	assert_int_equal(fake_get()->end, 3);
 }
 
 static void
