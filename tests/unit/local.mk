@@ -75,3 +75,9 @@ tests_unit_test_piv_admin_SOURCES = tests/unit/test_piv_admin.c $(KW_PIV_TEST_SO
 tests_unit_test_piv_admin_CFLAGS = $(KW_UNIT_CFLAGS)
 tests_unit_test_piv_admin_LDADD = $(KW_PIV_TEST_LDADD)
 TESTS += tests/unit/test_piv_admin
+
+check_PROGRAMS += tests/unit/test_piv_robust
+tests_unit_test_piv_robust_SOURCES = tests/unit/test_piv_robust.c $(KW_PIV_TEST_SOURCES)
+tests_unit_test_piv_robust_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_piv_robust_LDADD = $(KW_PIV_TEST_LDADD)
+TESTS += tests/unit/test_piv_robust
