@@ -62,4 +62,4 @@ tests_unit_test_vcard_vpcd_CFLAGS = $(VCARD_TEST_CFLAGS)
 tests_unit_test_vcard_vpcd_LDADD = $(VCARD_TEST_LDADD)
 TESTS += tests/unit/test_vcard_vpcd
 
-EXTRA_DIST += tools/vcard/README.md
+EXTRA_DIST += tools/vcard/README.md tools/vcard/check-clients.sh
