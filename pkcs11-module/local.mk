@@ -59,3 +59,7 @@ tests_unit_test_p11_crypto_SOURCES = tests/unit/test_p11_crypto.c $(KWP11_FAKE_S
 tests_unit_test_p11_crypto_CFLAGS = $(KWP11_TEST_FLAGS)
 tests_unit_test_p11_crypto_LDADD = $(KWP11_TEST_LIBS)
 TESTS += tests/unit/test_p11_crypto
+
+# Integration: pkcs11-tool through the module on a provisioned virtual token.
+TESTS += tests/integration/test_p11_basic.sh
+EXTRA_DIST += tests/integration/test_p11_basic.sh

@@ -328,7 +328,7 @@ common_value(const kwp11_obj *o, CK_ATTRIBUTE_TYPE type, kw_buf *out)
 	case CKA_TOKEN:
 		return put_bool(out, o->owner == 0);
 	case CKA_PRIVATE:
-		return put_bool(out, o->cls == CKO_PRIVATE_KEY || o->cls == CKO_SECRET_KEY);
+		return put_bool(out, kwp11_obj_needs_pin(o));
 	case CKA_DESTROYABLE:
 		return put_bool(out, o->cls == CKO_CERTIFICATE || o->owner != 0);
 	case CKA_SENSITIVE:

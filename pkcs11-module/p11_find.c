@@ -1,7 +1,7 @@
 /* C_FindObjects*: enumerate the token on first use, then match every
  * attribute of the template against the same values C_GetAttributeValue
- * gives. Private keys and session objects follow the login state and the
- * session owner rules. */
+ * gives. Private objects (keys needing the PIN) are listed after login
+ * only; session objects only to their session. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,9 +32,8 @@ obj_visible(const kwp11_session *s, const kwp11_obj *o)
 		return false;
 	if (o->owner != 0 && o->owner != s->handle)
 		return false;
-	/* PIV private keys are listed without login (their use needs it),
-	 * as applications look for them before asking for the PIN. */
-	return true;
+	/* private objects only after the user's login (PKCS#11 4.1.2) */
+	return !kwp11_obj_needs_pin(o) || s->tok->login == KWP11_LOGIN_USER;
 }
 
 CK_RV

@@ -54,6 +54,9 @@ typedef struct kwp11_obj {
 } kwp11_obj;
 
 void kwp11_obj_clear(kwp11_obj *o);
+/* Is the object private (CKA_PRIVATE): a key whose use needs the PIN
+ * (PIN policy NEVER, and 9E by default, do not)? Hidden before login. */
+bool kwp11_obj_needs_pin(const kwp11_obj *o);
 /* CKA_ID byte for a PIV key slot (9A=01 ... 95=18), 0 if none; inverse. */
 uint8_t kwp11_slot_to_id(uint8_t slot);
 uint8_t kwp11_id_to_slot(uint8_t id);

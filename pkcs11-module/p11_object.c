@@ -63,6 +63,16 @@ kwp11_slot_label(uint8_t slot, char *buf, size_t len)
 	return buf;
 }
 
+bool
+kwp11_obj_needs_pin(const kwp11_obj *o)
+{
+	if (o->cls != CKO_PRIVATE_KEY)
+		return o->cls == CKO_SECRET_KEY;
+	if (o->pin_policy == KW_PIV_PIN_POLICY_NEVER)
+		return false;
+	return !(o->pin_policy == KW_PIV_PIN_POLICY_DEFAULT && o->slot == KW_PIV_SLOT_CARDAUTH);
+}
+
 void
 kwp11_obj_clear(kwp11_obj *o)
 {

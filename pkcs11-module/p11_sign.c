@@ -53,16 +53,6 @@ is_ecdsa(CK_MECHANISM_TYPE m)
 	    m == CKM_ECDSA_SHA384 || m == CKM_ECDSA_SHA512;
 }
 
-/* Does using this key need the PIN? PIN policy NEVER (and 9E by default)
- * does not. */
-static bool
-key_needs_pin(const kwp11_obj *o)
-{
-	if (o->pin_policy == KW_PIV_PIN_POLICY_NEVER)
-		return false;
-	return !(o->pin_policy == KW_PIV_PIN_POLICY_DEFAULT && o->slot == KW_PIV_SLOT_CARDAUTH);
-}
-
 static bool
 key_always_auth(const kwp11_obj *o)
 {
@@ -108,7 +98,7 @@ kwp11_op_key(kwp11_session *s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key, CK_FLAG
 		return CKR_KEY_TYPE_INCONSISTENT;
 	if ((rv = kwp11_mech_check(mech->mechanism, use, o)) != CKR_OK)
 		return rv;
-	if (key_needs_pin(o) && s->tok->login != KWP11_LOGIN_USER)
+	if (kwp11_obj_needs_pin(o) && s->tok->login != KWP11_LOGIN_USER)
 		return CKR_USER_NOT_LOGGED_IN;
 	s->op.need_ctx_login = key_always_auth(o);
 	s->op.mech = mech->mechanism;

@@ -52,6 +52,8 @@ static void
 test_objects(void **state)
 {
 	CK_SESSION_HANDLE s = p11f_open(0, false);
+	CK_OBJECT_CLASS pub = CKO_PUBLIC_KEY;
+	CK_ATTRIBUTE pcls[] = { { CKA_CLASS, &pub, sizeof(pub) } };
 	CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY, cert = CKO_CERTIFICATE;
 	CK_ATTRIBUTE all[1], cls[] = { { CKA_CLASS, &priv, sizeof(priv) } };
 	CK_ATTRIBUTE ccls[] = { { CKA_CLASS, &cert, sizeof(cert) } };
@@ -60,6 +62,11 @@ test_objects(void **state)
 	CK_ATTRIBUTE lab = { CKA_LABEL, l1, sizeof(l1) };
 
 	(void)state;
+	/* before login: public keys (from metadata) and certificates only */
+	assert_int_equal(p11f_count(s, all, 0), 7);
+	assert_int_equal(p11f_count(s, pcls, 1), 4);
+	assert_int_equal(p11f_count(s, cls, 1), 0);
+	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"123456", 6), CKR_OK);
 	/* 4 keys: 4 private, 4 public (metadata), 3 certificates */
 	assert_int_equal(p11f_count(s, all, 0), 11);
 	assert_int_equal(p11f_count(s, cls, 1), 4);
@@ -99,7 +106,7 @@ test_no_metadata(void **state)
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
 	p11f_cards[0].no_metadata = true;
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
-	s = p11f_open(0, false);
+	s = user_session();
 	/* without GET METADATA: keys with certificates only (9A, 9C, 82) */
 	assert_int_equal(p11f_count(s, all, 0), 9);
 	assert_int_equal(p11f_cards[0].metadata, 1);
@@ -109,7 +116,7 @@ test_no_metadata(void **state)
 static void
 test_attributes(void **state)
 {
-	CK_SESSION_HANDLE s = p11f_open(0, false);
+	CK_SESSION_HANDLE s = user_session();
 	CK_OBJECT_HANDLE k = p11f_find(s, CKO_PRIVATE_KEY, 1);
 	CK_OBJECT_HANDLE ec = p11f_find(s, CKO_PRIVATE_KEY, 2);
 	CK_OBJECT_HANDLE ecpub = p11f_find(s, CKO_PUBLIC_KEY, 2);
@@ -368,7 +375,7 @@ test_decrypt(void **state)
 static void
 test_pin(void **state)
 {
-	CK_SESSION_HANDLE s = p11f_open(0, true), ro;
+	CK_SESSION_HANDLE s = user_session(), ro;
 	CK_OBJECT_HANDLE k = p11f_find(s, CKO_PRIVATE_KEY, 1);
 	CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
 	CK_SESSION_INFO si;
@@ -377,11 +384,12 @@ test_pin(void **state)
 	CK_ULONG len = sizeof(sig);
 
 	(void)state;
+	assert_int_equal(C_Logout(s), CKR_OK);
 	assert_int_equal(C_SignInit(s, &m, k), CKR_USER_NOT_LOGGED_IN);
 	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"12345", 5), CKR_PIN_LEN_RANGE);
-	assert_int_equal(p11f_cards[0].verifies, 0);
-	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"654321", 6), CKR_PIN_INCORRECT);
 	assert_int_equal(p11f_cards[0].verifies, 1);
+	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"654321", 6), CKR_PIN_INCORRECT);
+	assert_int_equal(p11f_cards[0].verifies, 2);
 	assert_int_equal(C_GetTokenInfo(p11f_slot_of(0), &ti), CKR_OK);
 	assert_true((ti.flags & CKF_USER_PIN_COUNT_LOW) != 0);
 	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"123456", 6), CKR_OK);
@@ -393,7 +401,7 @@ test_pin(void **state)
 	p11f_cards[0].pin_ok = false;
 	assert_int_equal(C_SignInit(s, &m, k), CKR_OK);
 	assert_int_equal(C_Sign(s, (CK_BYTE_PTR)"a", 1, sig, &len), CKR_USER_NOT_LOGGED_IN);
-	assert_int_equal(p11f_cards[0].verifies, 2);
+	assert_int_equal(p11f_cards[0].verifies, 3);
 	assert_int_equal(C_GetSessionInfo(s, &si), CKR_OK);
 	assert_int_equal(si.state, CKS_RW_PUBLIC_SESSION);
 	/* logout: nothing kept */
@@ -477,7 +485,7 @@ test_cache(void **state)
 	setenv("XDG_CACHE_HOME", cache_dir, 1);
 	unsetenv("KEYWARD_NO_CACHE");
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
-	s = p11f_open(0, false);
+	s = user_session();
 	assert_int_equal(p11f_count(s, all, 0), 11);
 	assert_int_equal(p11f_cards[0].get_data, 4);
 	snprintf(path, sizeof(path), "%s/keyward/piv-11111111-9a.der", cache_dir);
@@ -487,7 +495,7 @@ test_cache(void **state)
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
 	p11f_cards[0].get_data = 0;
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
-	s = p11f_open(0, false);
+	s = user_session();
 	assert_int_equal(p11f_count(s, all, 0), 11);
 	assert_int_equal(p11f_cards[0].get_data, 1);   /* only 9D (no cert) */
 	/* a corrupt entry and one with another key's certificate are ignored */
@@ -502,7 +510,7 @@ test_cache(void **state)
 	chmod(path, 0600);
 	p11f_cards[0].get_data = 0;
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
-	s = p11f_open(0, false);
+	s = user_session();
 	assert_int_equal(p11f_count(s, all, 0), 11);
 	assert_int_equal(p11f_cards[0].get_data, 3);   /* 9A and 9C re-read, and 9D */
 	{

@@ -1,0 +1,120 @@
+#!/bin/sh
+# keyward-pkcs11.so through OpenSC's pkcs11-tool on a virtual token provisioned
+# by yubico-piv-tool (9A RSA gen, 9C RSA gen PIN-always, 9D RSA imported,
+# 9E P-256 gen, 82 P-256 imported + key history; plus 83 P-256 generated with
+# neither certificate nor key-history entry): slot and serial label, cheap
+# start-up, objects before and after login (CKA_ID 01..06, private keys
+# without certificates), signatures and decryptions checked by openssl, ECDH,
+# wrong PIN, the verified certificate cache, and `pkcs11-tool --test`.
+. "${KW_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+kw_init "$0" "$@"
+kw_need yubico-piv-tool pkcs11-tool openssl
+MOD=${KEYWARD_P11_MODULE:-$KW_TOP_BUILDDIR/pkcs11-module/.libs/keyward-pkcs11.so}
+kw_need_file "$MOD"
+kw_in_testenv 280
+. "$KW_SRC/pki.sh"
+. "$KW_SRC/provision.sh"
+cd "$KW_TMP" || kw_fail "cd $KW_TMP"
+export XDG_CACHE_HOME="$KW_TMP/cache"
+kw_provision "$KW_TMP"
+kw_run yubico-piv-tool -r "$(kw_reader 0)" -a generate -s 83 -A ECCP256 -o pub83.pem
+
+p11() { kw_run pkcs11-tool --module "$MOD" --slot-index 0 "$@"; }
+p11pin() { p11 --login --pin 123456 "$@"; }
+objects() {
+	awk '/^Private Key Object; RSA/ {k="priv-rsa"} /^Private Key Object; EC/ {k="priv-ec"}
+	     /^Public Key Object; RSA/ {k="pub-rsa"} /^Public Key Object; EC/ {k="pub-ec"}
+	     /^Certificate Object/ {k="cert"} /^Data object/ {k=""}
+	     /^  ID:/ && k != "" {print k, $2; k=""}' "$1" | sort
+}
+cb_count() { grep -c '^> 00CB' "$KEYWARD_TESTENV_DIR/token-0.trace"; }
+
+# --- slot, label, start-up cost -------------------------------------------------
+a0=$(kw_apdus)
+p11 -L
+kw_grep "Slot 0 .*$(kw_reader 0)" "$KW_OUT" "slot list"
+kw_grep "token label *: keyward PIV #$KEYWARD_TESTENV_SERIAL_0" "$KW_OUT" "token label"
+n=$(($(kw_apdus) - a0))
+[ "$n" -le 3 ] || kw_fail "start-up to the token list took $n APDUs (SELECT+version+serial at most)"
+kw_pass "slot and label, start-up in $n APDUs"
+
+# --- objects ------------------------------------------------------------------------
+cb0=$(cb_count)
+p11 -O
+objects "$KW_OUT" >public.txt
+cold=$(($(cb_count) - cb0))
+for want in "cert 01" "cert 02" "cert 03" "cert 04" "cert 05" "pub-rsa 01" "pub-rsa 02" \
+	"pub-rsa 03" "pub-ec 04" "pub-ec 05" "pub-ec 06" "priv-ec 04"; do
+	kw_grep "^$want\$" public.txt "objects without login"
+done
+kw_not_grep '^priv-(rsa|ec 0[56])' public.txt "objects without login"
+kw_not_grep '^cert 06' public.txt "objects without login"
+cb0=$(cb_count)
+p11pin -O
+warm=$(($(cb_count) - cb0))
+objects "$KW_OUT" >all.txt
+for want in "priv-rsa 01" "priv-rsa 02" "priv-rsa 03" "priv-ec 04" "priv-ec 05" "priv-ec 06"; do
+	kw_grep "^$want\$" all.txt "objects after login"
+done
+kw_grep 'always authenticate' "$KW_OUT" "9C's PIN-always flag"
+# the second start reads certificates from the verified cache
+[ "$warm" -lt "$cold" ] || kw_fail "certificate reads: cold $cold, warm $warm (cache unused)"
+ls "$XDG_CACHE_HOME/keyward/" | grep -q "piv-$KEYWARD_TESTENV_SERIAL_0-9a.der" ||
+	kw_fail "no cache entry"
+for s in 9a:01 9c:02 9d:03 9e:04 82:05; do
+	p11 --read-object --type cert --id "${s#*:}" -o "cert-${s%:*}.der"
+	openssl x509 -inform DER -in "cert-${s%:*}.der" -out "cert-${s%:*}.pem" ||
+		kw_fail "certificate ${s#*:} does not parse"
+	kw_pki_same_cert "${s%:*}.pem" "cert-${s%:*}.pem"
+done
+# a corrupt cache entry is ignored: the card's certificate is used
+echo garbage >"$XDG_CACHE_HOME/keyward/piv-$KEYWARD_TESTENV_SERIAL_0-9a.der"
+p11 --read-object --type cert --id 01 -o cert-9a-again.der
+cmp cert-9a.der cert-9a-again.der || kw_fail "corrupt cache entry was used"
+kw_pass "objects (6 keys, 5 certificates), cache cold $cold / warm $warm GET DATA"
+
+# --- signatures ---------------------------------------------------------------------
+head -c 1000 /dev/urandom >data.bin
+for s in 9a:01 9c:02 9d:03; do
+	p11pin --sign --id "${s#*:}" -m SHA256-RSA-PKCS -i data.bin -o "sig-${s%:*}"
+	kw_run openssl dgst -sha256 -verify "pub${s%:*}.pem" -signature "sig-${s%:*}" data.bin
+	kw_grep '^Verified OK$' "$KW_OUT" "RSA signature of ${s%:*}"
+done
+p11pin --sign --id 01 -m SHA256-RSA-PKCS-PSS -i data.bin -o sig-pss
+kw_run openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:-1 \
+	-verify pub9a.pem -signature sig-pss data.bin
+# 9E: PIN policy never (pkcs11-tool logs in for any signature anyway)
+p11pin --sign --id 04 -m ECDSA-SHA256 --signature-format openssl -i data.bin -o sig-9e
+kw_run openssl dgst -sha256 -verify pub9e.pem -signature sig-9e data.bin
+kw_grep '^Verified OK$' "$KW_OUT" "ECDSA signature of 9e"
+p11pin --sign --id 06 -m ECDSA-SHA256 --signature-format openssl -i data.bin -o sig-83
+kw_run openssl dgst -sha256 -verify pub83.pem -signature sig-83 data.bin
+kw_pass "signatures: RSA PKCS#1 (9A, 9C PIN-always, 9D), PSS, ECDSA (9E, 83 without certificate)"
+
+# --- decryption ---------------------------------------------------------------------
+printf 'attack at dawn' >msg.txt
+kw_run openssl pkeyutl -encrypt -pubin -inkey pub9d.pem -in msg.txt -out enc-pkcs1
+p11pin --decrypt --id 03 -m RSA-PKCS -i enc-pkcs1 -o dec-pkcs1
+cmp msg.txt dec-pkcs1 || kw_fail "PKCS#1 v1.5 decryption"
+kw_run openssl pkeyutl -encrypt -pubin -inkey pub9d.pem -in msg.txt -out enc-oaep \
+	-pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256
+p11pin --decrypt --id 03 -m RSA-PKCS-OAEP --hash-algorithm SHA256 --mgf MGF1-SHA256 \
+	-i enc-oaep -o dec-oaep
+cmp msg.txt dec-oaep || kw_fail "OAEP decryption"
+kw_pass "decryption: PKCS#1 v1.5 and OAEP-SHA256"
+
+# --- ECDH with the retired key 82 -----------------------------------------------------
+kw_run openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out peer.key
+kw_run openssl pkey -in peer.key -pubout -outform DER -out peer.der
+p11pin --derive --id 05 -m ECDH1-DERIVE -i peer.der -o z-token.bin
+kw_run openssl pkeyutl -derive -inkey peer.key -peerkey pub82.pem -out z-openssl.bin
+cmp z-token.bin z-openssl.bin || kw_fail "ECDH shared secret differs"
+kw_pass "ECDH with the retired slot's key"
+
+# --- wrong PIN, then the whole pkcs11-tool self test ----------------------------------
+kw_run_fail pkcs11-tool --module "$MOD" --slot-index 0 --login --pin 999999 -O
+kw_grep 'CKR_PIN_INCORRECT' "$KW_OUT" "wrong PIN"
+p11pin --test
+kw_grep 'No errors' "$KW_OUT" "pkcs11-tool --test"
+kw_not_grep 'ERR|FAIL' "$KW_OUT" "pkcs11-tool --test"
+kw_pass "pkcs11-tool --test: no errors"
