@@ -389,6 +389,12 @@ test_list(void **state)
 	assert_int_equal(l.n, 3);
 	assert_true(has(&l, R2));
 	kw_strlist_free(&l);
+	/* A reader plugged in while the list is read: retried, not cut. */
+	fake_grow_during_list("Late Reader 00 00");
+	assert_int_equal(kw_pcsc_list_readers(&l), KW_OK);
+	assert_int_equal(l.n, 4);
+	assert_true(has(&l, "Late Reader 00 00"));
+	kw_strlist_free(&l);
 	fake_set_service(false);
 	assert_int_equal(kw_pcsc_ops.list(&l), KW_ERR_NO_SERVICE);
 	assert_int_equal(kw_transport_list_all(&l), KW_OK);

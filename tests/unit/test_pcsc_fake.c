@@ -46,6 +46,7 @@ static struct {
 	uint8_t resp[300];
 	size_t resp_len;
 	LONG transmit_rc;
+	char grow_reader[64];    /* appears between the two SCardListReaders calls */
 	fake_counters c;
 } F = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -68,6 +69,7 @@ fake_init(void)
 	F.resp[1] = 0x00;
 	F.resp_len = 2;
 	F.transmit_rc = SCARD_S_SUCCESS;
+	F.grow_reader[0] = '\0';
 	unlock();
 }
 
@@ -119,6 +121,14 @@ fake_reset_by_other(int r)
 	for (i = 0; i < FAKE_MAX_HANDLES; i++)
 		if (F.handles[i].used && F.handles[i].reader == r)
 			F.handles[i].reset_pending = true;
+	unlock();
+}
+
+void
+fake_grow_during_list(const char *name)
+{
+	lock();
+	snprintf(F.grow_reader, sizeof(F.grow_reader), "%s", name);
 	unlock();
 }
 
@@ -271,6 +281,10 @@ SCardListReaders(SCARDCONTEXT h, LPCSTR groups, LPSTR buf, LPDWORD len)
 	int i;
 
 	(void)groups;
+	if (buf != NULL && F.grow_reader[0] != '\0') {
+		fake_add_reader(F.grow_reader, true);
+		F.grow_reader[0] = '\0';
+	}
 	lock();
 	F.c.list++;
 	if ((rc = ctx_check(h)) != SCARD_S_SUCCESS)

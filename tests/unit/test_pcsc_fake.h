@@ -33,6 +33,8 @@ void fake_set_proto(DWORD proto);
 /* Response to the next transmits (hex, with SW); default "9000". */
 void fake_set_response(const char *hex);
 void fake_set_transmit_rc(LONG rc);          /* fail the next transmit */
+/* A reader appears between the sizing and the filling SCardListReaders. */
+void fake_grow_during_list(const char *name);
 fake_counters *fake_get(void);
 int fake_open_objects(void);                 /* contexts + card handles alive */
 
