@@ -115,28 +115,12 @@ kwi_init() {
 	fi
 }
 
-# kwi_trace_count: APDUs sent to token 0 so far (one '>' line per command APDU).
-kwi_trace_count() {
-	f=$KEYWARD_TESTENV_DIR/token-0.trace
-	[ -f "$f" ] || { echo 0; return; }
-	grep -c '^>' "$f" || true
-}
-
 # kwi_run LOG CMD ARGS: run a client, log its output, fail the test on non-zero.
 kwi_run() {
 	log=$1
 	shift
-	if ! kwi_client "$@" >"$log" 2>&1; then
+	if ! kwi_client "$@" >"$log" 2>&1 </dev/null; then
 		sed 's/^/    /' "$log" | tail -n 40 >&2
 		kwi_fail "$* exited non-zero (log $log)"
 	fi
-}
-
-# Which client steps a known-good reference module cannot do (DESIGN.md 7);
-# the keyward module must do all of them.
-kwi_ref_cannot() {
-	[ "$KWI_FLAVOUR" = keyward ] && return 1
-	case "$KWI_FLAVOUR:$1" in
-	*) return 1 ;;
-	esac
 }

@@ -15,7 +15,13 @@ proxy=$(find /usr/lib/*/ -maxdepth 1 -name p11-kit-proxy.so 2>/dev/null | head -
 sysmods=/usr/share/p11-kit/modules
 mount -t tmpfs -o size=1m kwi-p11kit "$sysmods" || kwi_fail "cannot mount a tmpfs on $sysmods (not in keyward-testenv's namespace?)"
 [ -d /etc/pkcs11/modules ] && { mount -t tmpfs -o size=1m kwi-p11kit /etc/pkcs11/modules || kwi_fail "cannot hide /etc/pkcs11/modules"; }
-printf 'module: %s\ncritical: yes\n' "$MODULE" >"$sysmods/keyward-under-test.module"
+# keyward's own .module file (as installed, module path pointed at the build).
+shipped=$KW_TOP_SRCDIR/pkcs11-module/keyward-pkcs11.module.in
+if [ "$KWI_FLAVOUR" = keyward ] && [ -f "$shipped" ]; then
+	sed "s|^module:.*|module: $MODULE|" "$shipped" >"$sysmods/keyward-under-test.module"
+else
+	printf 'module: %s\ncritical: yes\n' "$MODULE" >"$sysmods/keyward-under-test.module"
+fi
 
 kwi_run list-modules.log p11-kit list-modules
 grep -q '^keyward-under-test:' list-modules.log || { cat list-modules.log >&2; kwi_fail "p11-kit list-modules does not show the module"; }
