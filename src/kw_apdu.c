@@ -249,7 +249,12 @@ kw_apdu_transmit(kw_transport *t, const kw_apdu *a, kw_buf *resp, uint16_t *sw)
 	c.secret = (a->flags & KW_APDU_F_SECRET) != 0;
 	if ((c.rx = malloc(KW_MAX_RESPONSE)) == NULL)
 		return KW_ERR_NOMEM;
-	rv = apdu_run(&c, a, cla, resp, sw);
+	/* Chain links and GET RESPONSE rounds must not interleave with another
+	 * process's APDUs: one (nested) transaction around the command. */
+	if ((rv = kw_transport_begin(t)) == KW_OK) {
+		rv = apdu_run(&c, a, cla, resp, sw);
+		(void)kw_transport_end(t);
+	}
 	kw_freezero(c.rx, KW_MAX_RESPONSE);
 	if (rv != KW_OK)
 		*sw = 0;

@@ -170,13 +170,19 @@ kw_piv_write_protected_mgmt_key(kw_piv *p, const uint8_t *key, size_t len)
 
 	if ((key == NULL) != (len == 0) || (len != 0 && len != 16 && len != 24 && len != 32))
 		return KW_ERR_ARG;
+	if (p == NULL)
+		return KW_ERR_ARG;
 	kw_buf_init(&obj, 128);
 	if (len > 0 && ((rv = kw_tlv_put_header(&obj, 0x88, 2 + len)) != KW_OK ||
 	    (rv = kw_tlv_put(&obj, 0x89, key, len)) != KW_OK))
 		goto fail;
-	if ((rv = kw_piv_put_data(p, KW_PIV_OBJ_YK_PRINTED, obj.data, obj.len)) != KW_OK)
+	/* Object and flag, and the read-modify-write of the admin data, in
+	 * one transaction. */
+	if ((rv = kw_transport_begin(p->t)) != KW_OK)
 		goto fail;
-	rv = piv_admin_set_flag(p, KW_PIV_ADMIN_MGMT_PROTECTED, len > 0);
+	if ((rv = kw_piv_put_data(p, KW_PIV_OBJ_YK_PRINTED, obj.data, obj.len)) == KW_OK)
+		rv = piv_admin_set_flag(p, KW_PIV_ADMIN_MGMT_PROTECTED, len > 0);
+	(void)kw_transport_end(p->t);
 fail:
 	kw_buf_free(&obj);
 	return rv;

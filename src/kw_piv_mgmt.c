@@ -119,6 +119,10 @@ kw_piv_authenticate(kw_piv *p, uint8_t alg, const uint8_t *key, size_t key_len)
 	    key_len != kw_piv_mgmt_key_len(alg))
 		return KW_ERR_ARG;
 	kw_buf_init(&r, KW_MAX_RESPONSE);
+	/* Both steps inside one transaction: the card forgets the witness
+	 * when another process talks to it in between. */
+	if ((rv = kw_transport_begin(p->t)) != KW_OK)
+		goto out;
 	if ((rv = piv_mgmt_step1(p, alg, witness, &r)) != KW_OK ||
 	    (rv = piv_block(alg, key, witness, plain, 0)) != KW_OK)
 		goto fail;
@@ -133,6 +137,8 @@ kw_piv_authenticate(kw_piv *p, uint8_t alg, const uint8_t *key, size_t key_len)
 		rv = KW_ERR_SECURITY;
 	}
 fail:
+	(void)kw_transport_end(p->t);
+out:
 	kw_buf_free(&r);
 	kw_memzero(witness, sizeof(witness));
 	kw_memzero(plain, sizeof(plain));

@@ -99,16 +99,55 @@ fake_handler(void *arg, kw_view apdu, kw_buf *resp)
 	return fake_reply(c, resp, sw);
 }
 
+unsigned fake_tx_begins, fake_tx_depth, fake_tx_outside;
+static kw_transport_ops tx_ops;
+
+static kw_rv
+tx_begin(void *ctx)
+{
+	(void)ctx;
+	fake_tx_begins++;
+	fake_tx_depth++;
+	return KW_OK;
+}
+
+static kw_rv
+tx_end(void *ctx)
+{
+	(void)ctx;
+	assert_true(fake_tx_depth > 0);
+	fake_tx_depth--;
+	return KW_OK;
+}
+
+static kw_rv
+tx_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, size_t *resp_len)
+{
+	if (fake_tx_depth == 0)
+		fake_tx_outside++;
+	return kw_mock_ops.transmit(ctx, cmd, cmd_len, resp, resp_len);
+}
+
 void
 fake_open(fake_card *card, kw_transport **t, kw_piv **p)
 {
-	assert_int_equal(kw_transport_open_ops(&kw_mock_ops, "fake", t), KW_OK);
+	const kw_transport_ops *ops = &kw_mock_ops;
+
+	if (card != NULL && card->track_tx) {
+		tx_ops = kw_mock_ops;
+		tx_ops.begin = tx_begin;
+		tx_ops.end = tx_end;
+		tx_ops.transmit = tx_transmit;
+		ops = &tx_ops;
+		fake_tx_begins = fake_tx_depth = fake_tx_outside = 0;
+	}
+	assert_int_equal(kw_transport_open_ops(ops, "fake", t), KW_OK);
 	if (card != NULL) {
 		if (card->chunk == 0)
 			card->chunk = 256;
 		kw_buf_init(&card->chain, 0);
 		kw_buf_init(&card->pending, 0);
-		kw_mock_set_handler(kw_mock_of(*t), fake_handler, card);
+		kw_mock_set_handler(kw_transport_ctx(*t), fake_handler, card);
 	}
 	assert_int_equal(kw_piv_new(*t, p), KW_OK);
 	assert_ptr_equal(kw_piv_transport(*p), *t);
@@ -117,7 +156,7 @@ fake_open(fake_card *card, kw_transport **t, kw_piv **p)
 void
 fake_close(fake_card *card, kw_transport **t, kw_piv **p)
 {
-	kw_mock *m = kw_mock_of(*t);
+	kw_mock *m = kw_transport_ctx(*t);
 
 	assert_int_equal(kw_mock_pending(m), 0);
 	assert_int_equal(kw_mock_mismatches(m), 0);

@@ -32,7 +32,12 @@ typedef struct fake_card {
 	bool chaining;
 	kw_buf pending;      /* answer data not yet fetched with GET RESPONSE */
 	unsigned apdus, links, get_responses;
+	bool track_tx;       /* open with begin/end that count transactions */
 } fake_card;
+
+/* With track_tx: transactions begun, current depth, and APDUs that were
+ * sent outside any transaction. */
+extern unsigned fake_tx_begins, fake_tx_depth, fake_tx_outside;
 
 /* Open a mock transport + kw_piv. With card != NULL the mock answers through
  * it; otherwise the test scripts the mock with kw_mock_expect. */

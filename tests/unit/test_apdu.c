@@ -504,6 +504,73 @@ test_log_redacts_secrets(void **state)
 	done(&t);
 }
 
+static int tx_depth, tx_begins, tx_outside;
+static kw_rv tx_begin_rv;
+
+static kw_rv
+tx_begin(void *ctx)
+{
+	(void)ctx;
+	if (tx_begin_rv != KW_OK)
+		return tx_begin_rv;
+	tx_begins++;
+	tx_depth++;
+	return KW_OK;
+}
+
+static kw_rv
+tx_end(void *ctx)
+{
+	(void)ctx;
+	assert_true(tx_depth > 0);
+	tx_depth--;
+	return KW_OK;
+}
+
+static kw_rv
+tx_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, size_t *resp_len)
+{
+	if (tx_depth == 0)
+		tx_outside++;
+	return kw_mock_ops.transmit(ctx, cmd, cmd_len, resp, resp_len);
+}
+
+static void
+test_one_transaction_per_command(void **state)
+{
+	static kw_transport_ops ops;
+	kw_transport *t;
+	kw_mock *m;
+	uint8_t data[300] = { 0 };
+	kw_apdu a = { 0x00, 0xdb, 0x3f, 0xff, data, sizeof(data), 256, 0 };
+	kw_buf r;
+	uint16_t sw;
+
+	(void)state;
+	ops = kw_mock_ops;
+	ops.begin = tx_begin;
+	ops.end = tx_end;
+	ops.transmit = tx_transmit;
+	assert_int_equal(kw_transport_open_ops(&ops, "tx", &t), KW_OK);
+	m = kw_transport_ctx(t);
+	kw_buf_init(&r, 0);
+	expect_chunk(m, 0x10, data, 255, -1, "9000");
+	expect_chunk(m, 0x00, data + 255, 45, 0, "016101");
+	assert_int_equal(kw_mock_expect(m, "00C0000001", "029000"), KW_OK);
+	assert_int_equal(kw_apdu_exchange(t, &a, &r, &sw), KW_OK);
+	assert_int_equal(tx_begins, 1);
+	assert_int_equal(tx_depth, 0);
+	assert_int_equal(tx_outside, 0);
+	/* No transaction, no APDU. */
+	tx_begin_rv = KW_ERR_SHARING;
+	assert_int_equal(kw_apdu_exchange(t, &a, &r, &sw), KW_ERR_SHARING);
+	assert_int_equal(sw, 0);
+	assert_int_equal(kw_transport_apdu_count(t), 3);
+	tx_begin_rv = KW_OK;
+	kw_buf_free(&r);
+	done(&t);
+}
+
 int
 main(void)
 {
@@ -519,6 +586,7 @@ main(void)
 		cmocka_unit_test(test_response_bounds),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_log_redacts_secrets),
+		cmocka_unit_test(test_one_transaction_per_command),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

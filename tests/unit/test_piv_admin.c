@@ -123,7 +123,7 @@ test_protected_key_roundtrip(void **state)
 		0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26,
 		0x27 };
 	ocard c;
-	fake_card card = { .answer = ocard_answer, .arg = &c };
+	fake_card card = { .answer = ocard_answer, .arg = &c, .track_tx = true };
 	kw_transport *t;
 	kw_piv *p;
 	kw_piv_admin a;
@@ -138,6 +138,9 @@ test_protected_key_roundtrip(void **state)
 	log_capture_begin();
 	assert_int_equal(kw_piv_write_protected_mgmt_key(p, key, sizeof(key)), KW_OK);
 	log = log_capture_end();
+	assert_int_equal(card.apdus, 4);   /* GET admin above; PUT key, GET admin, PUT admin */
+	assert_int_equal(fake_tx_outside, 0);
+	assert_int_equal(fake_tx_depth, 0);
 	assert_non_null(strstr(log, "00DB3FFF"));
 	assert_null(strstr(log, "1415161718"));
 	assert_view_hex(ocard_get(&c, "5FC109"),

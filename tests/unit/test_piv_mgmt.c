@@ -258,6 +258,28 @@ test_auth_malformed(void **state)
 	}
 }
 
+/* Both steps in one transaction, however the caller holds the reader. */
+static void
+test_auth_one_transaction(void **state)
+{
+	mcard c;
+	fake_card card = { .answer = mcard_answer, .arg = &c, .track_tx = true };
+	kw_transport *t;
+	kw_piv *p;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.alg = KW_PIV_ALG_AES256;
+	memset(c.key, 0x42, 32);
+	fake_open(&card, &t, &p);
+	assert_int_equal(kw_piv_authenticate(p, c.alg, c.key, 32), KW_OK);
+	assert_int_equal(card.apdus, 2);
+	assert_int_equal(fake_tx_outside, 0);
+	assert_int_equal(fake_tx_depth, 0);
+	assert_int_equal(fake_tx_begins, 3);   /* the operation + one per APDU, nested */
+	fake_close(&card, &t, &p);
+}
+
 static void
 test_auth_args(void **state)
 {
@@ -313,6 +335,7 @@ main(void)
 		cmocka_unit_test(test_auth_all_algorithms),
 		cmocka_unit_test(test_auth_known_vectors),
 		cmocka_unit_test(test_auth_malformed),
+		cmocka_unit_test(test_auth_one_transaction),
 		cmocka_unit_test(test_auth_args),
 		cmocka_unit_test(test_auth_wire_format_and_log),
 	};
