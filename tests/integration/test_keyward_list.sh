@@ -17,7 +17,11 @@ if [ -z "${KEYWARD_TESTENV_DIR:-}" ]; then
 	[ -x "$TESTENV" ] || skip "keyward-testenv not built"
 	command -v python3 >/dev/null 2>&1 || skip "python3 needed to check JSON"
 	command -v pcscd >/dev/null 2>&1 || skip "pcscd not installed (apt-get install pcscd)"
-	exec "$TESTENV" run --tokens 2 --timeout 200 -- sh "$0" "$@"
+	"$TESTENV" run --tokens 2 --timeout 200 -- sh "$0" "$@"
+	rc=$?
+	# 125: keyward-testenv could not set up pcscd/vpcd here (it says why).
+	[ $rc -eq 125 ] && skip "keyward-testenv cannot run in this environment"
+	exit $rc
 fi
 
 FAILS=0
