@@ -420,6 +420,84 @@ test_move_delete_and_big_rsa(void **state)
 	vcard_card_free(&c);
 }
 
+static void
+test_25519(void **state)
+{
+	vcard_card *c = authed_card();
+	EVP_PKEY *peer = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+	EVP_PKEY *mine = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	EVP_PKEY *pub;
+	EVP_MD_CTX *md;
+	uint8_t msg[300], raw[32], secret[32];
+	size_t rawlen = sizeof(raw), slen = sizeof(secret);
+	kw_buf d, sig, cmd;
+	kw_view v, inner, val;
+
+	(void)state;
+	kw_buf_init(&d, 0);
+	kw_buf_init(&sig, 0);
+	kw_buf_init(&cmd, 0);
+	memset(msg, 0x3C, sizeof(msg));
+	/* firmware 5.4: no Curve25519 */
+	assert_int_equal(tx(c, "0047009A05AC038001E0", NULL), 0x6A80);
+	c->version[1] = 7;
+	assert_int_equal(tx(c, "0047009A05AC038001E0", &d), 0x9000);
+	assert_int_equal(d.len, 5 + 32);
+	assert_memory_equal(d.data, "\x7F\x49\x22\x86\x20", 5);
+	pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, d.data + 5, 32);
+	assert_non_null(pub);
+	assert_int_equal(tx(c, "0020008008" PIN_123456, NULL), 0x9000);
+	/* Ed25519 signs the whole message, here chained */
+	assert_int_equal(ga_sign(c, VC_ALG_ED25519, 0x9A, msg, sizeof(msg), &sig), 0x9000);
+	assert_int_equal(sig.len, 64);
+	md = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestVerifyInit(md, NULL, NULL, NULL, pub), 1);
+	assert_int_equal(EVP_DigestVerify(md, sig.data, sig.len, msg, sizeof(msg)), 1);
+	EVP_MD_CTX_free(md);
+	/* X25519: generate in 9D, derive against a peer */
+	assert_int_equal(tx(c, "0047009D05AC038001E1", &d), 0x9000);
+	assert_int_equal(EVP_PKEY_get_raw_public_key(peer, raw, &rawlen), 1);
+	kw_buf_put(&cmd, "\x00\x87\xE1\x9D\x26\x7C\x24\x82\x00\x85\x20", 11);
+	kw_buf_put(&cmd, raw, 32);
+	assert_int_equal(tx_bytes(c, cmd.data, cmd.len, &sig), 0x9000);
+	{
+		EVP_PKEY *cardpub = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, d.data + 5, 32);
+		EVP_PKEY_CTX *dctx = EVP_PKEY_CTX_new(peer, NULL);
+
+		assert_int_equal(EVP_PKEY_derive_init(dctx), 1);
+		assert_int_equal(EVP_PKEY_derive_set_peer(dctx, cardpub), 1);
+		assert_int_equal(EVP_PKEY_derive(dctx, secret, &slen), 1);
+		EVP_PKEY_CTX_free(dctx);
+		EVP_PKEY_free(cardpub);
+	}
+	v = kw_buf_view(&sig);
+	assert_int_equal(kw_tlv_expect(&v, 0x7C, &inner), KW_OK);
+	assert_int_equal(kw_tlv_expect(&inner, 0x82, &val), KW_OK);
+	assert_int_equal(val.len, 32);
+	assert_memory_equal(val.ptr, secret, 32);
+	/* import Ed25519 (tag 07): metadata shows our public key */
+	rawlen = sizeof(raw);
+	assert_int_equal(EVP_PKEY_get_raw_private_key(mine, raw, &rawlen), 1);
+	kw_buf_reset(&cmd);
+	kw_buf_put(&cmd, "\x00\xFE\xE0\x82\x22\x07\x20", 7);
+	kw_buf_put(&cmd, raw, 32);
+	assert_int_equal(tx_bytes(c, cmd.data, cmd.len, NULL), 0x9000);
+	cmd.data[5] = 0x08;   /* wrong tag for the algorithm */
+	assert_int_equal(tx_bytes(c, cmd.data, cmd.len, NULL), 0x6A80);
+	rawlen = sizeof(raw);
+	assert_int_equal(EVP_PKEY_get_raw_public_key(mine, raw, &rawlen), 1);
+	assert_int_equal(tx(c, "00F7008200", &d), 0x9000);
+	assert_memory_equal(d.data + d.len - 32, raw, 32);
+	assert_int_equal(d.data[2], VC_ALG_ED25519);
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(peer);
+	EVP_PKEY_free(mine);
+	kw_buf_free(&d);
+	kw_buf_free(&sig);
+	kw_buf_free(&cmd);
+	vcard_card_free(&c);
+}
+
 int
 main(void)
 {
@@ -432,6 +510,7 @@ main(void)
 		cmocka_unit_test(test_attest),
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_move_delete_and_big_rsa),
+		cmocka_unit_test(test_25519),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,6 +39,8 @@ populated_card(void)
 	assert_int_equal(mgmt_auth(c, VC_ALG_3DES, DEFAULT_MGMT), 0x9000);
 	assert_int_equal(tx(c, "0047009C05AC03800111", NULL), 0x9000);
 	assert_int_equal(tx(c, "0047008508AC06800114AB0102", NULL), 0x9000);
+	assert_int_equal(tx(c, "0047008605AC038001E0", NULL), 0x9000);
+	assert_int_equal(tx(c, "0047008705AC038001E1", NULL), 0x9000);
 	assert_int_equal(tx_chain(c, 0x47, 0, 0x9D, (const uint8_t *)"\xAC\x03\x80\x01\x06", 5, NULL), 0x9000);
 	assert_int_equal(tx(c, "00DB3FFF0C5C035FC10C530501020304FF", NULL), 0x9000);
 	assert_int_equal(tx(c, "0024008010" PIN_123456 "3837363534333231", NULL), 0x9000);

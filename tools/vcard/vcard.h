@@ -48,6 +48,8 @@
 #define VC_ALG_P256     0x11
 #define VC_ALG_P384     0x14
 #define VC_ALG_RSA4096  0x16
+#define VC_ALG_ED25519  0xE0    /* firmware 5.7 */
+#define VC_ALG_X25519   0xE1    /* firmware 5.7 */
 #define VC_ALG_PIN      0xFF
 
 /* PIN / touch policies (YubiKey). */
@@ -173,7 +175,9 @@ bool vc_mgmt_is_default(const vcard_card *c);
 /* --- vcard_keys.c --- */
 vc_key *vc_key_slot(vcard_card *c, uint8_t slot);
 bool vc_alg_is_rsa(uint8_t alg);
-bool vc_alg_is_ec(uint8_t alg);
+bool vc_alg_is_ec(uint8_t alg);      /* NIST P-256 / P-384 */
+bool vc_alg_is_25519(uint8_t alg);   /* Ed25519 / X25519 */
+bool vc_alg_is_key(uint8_t alg);     /* any asymmetric slot algorithm */
 uint8_t vc_default_pin_policy(uint8_t slot);
 uint16_t vc_key_generate(vcard_card *c, const vc_cmd *cmd, kw_buf *out);
 uint16_t vc_key_import(vcard_card *c, const vc_cmd *cmd);

@@ -39,6 +39,18 @@ vc_alg_is_ec(uint8_t alg)
 	return alg == VC_ALG_P256 || alg == VC_ALG_P384;
 }
 
+bool
+vc_alg_is_25519(uint8_t alg)
+{
+	return alg == VC_ALG_ED25519 || alg == VC_ALG_X25519;
+}
+
+bool
+vc_alg_is_key(uint8_t alg)
+{
+	return vc_alg_is_rsa(alg) || vc_alg_is_ec(alg) || vc_alg_is_25519(alg);
+}
+
 static unsigned
 alg_bits(uint8_t alg)
 {
@@ -49,6 +61,7 @@ alg_bits(uint8_t alg)
 	case VC_ALG_RSA4096: return 4096;
 	case VC_ALG_P256: return 256;
 	case VC_ALG_P384: return 384;
+	case VC_ALG_ED25519: case VC_ALG_X25519: return 256;
 	default: return 0;
 	}
 }
@@ -63,7 +76,7 @@ alg_curve(uint8_t alg)
 static bool
 alg_supported(const vcard_card *c, uint8_t alg)
 {
-	if (alg == VC_ALG_RSA3072 || alg == VC_ALG_RSA4096)
+	if (alg == VC_ALG_RSA3072 || alg == VC_ALG_RSA4096 || vc_alg_is_25519(alg))
 		return vcard_version_at_least(c, 5, 7, 0);
 	return vc_alg_is_rsa(alg) || vc_alg_is_ec(alg);
 }
@@ -98,6 +111,8 @@ vc_key_make(vc_key *k, uint8_t alg)
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)alg_bits(alg));
 	else if (vc_alg_is_ec(alg))
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", alg_curve(alg));
+	else if (vc_alg_is_25519(alg))
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, alg == VC_ALG_ED25519 ? "ED25519" : "X25519");
 	else
 		return KW_ERR_NOT_SUPPORTED;
 	if (pkey == NULL)
@@ -138,9 +153,14 @@ vc_key_public_tlvs(const vc_key *k, kw_buf *out)
 			return rv;
 		return put_bn_param(out, 0x82, k->pkey, OSSL_PKEY_PARAM_RSA_E);
 	}
-	if (EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
-	    pt, sizeof(pt), &n) != 1)
+	if (vc_alg_is_25519(k->alg)) {
+		n = sizeof(pt);
+		if (EVP_PKEY_get_raw_public_key(k->pkey, pt, &n) != 1)
+			return KW_ERR_CRYPTO;
+	} else if (EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_PUB_KEY,
+	    pt, sizeof(pt), &n) != 1) {
 		return KW_ERR_CRYPTO;
+	}
 	return kw_tlv_put(out, 0x86, pt, n);
 }
 
@@ -217,7 +237,7 @@ vc_key_generate(vcard_card *c, const vc_cmd *cmd, kw_buf *out)
 /* --- import --- */
 
 typedef struct import_parts {
-	kw_view part[7];   /* index = tag 01..06 */
+	kw_view part[9];   /* index = tag 01..08 */
 	uint8_t pin, touch;
 } import_parts;
 
@@ -231,7 +251,7 @@ parse_import(kw_view data, import_parts *ip)
 	while (!kw_view_empty(&data)) {
 		if (kw_tlv_get(&data, &tag, &val) != KW_OK)
 			return false;
-		if (tag >= 0x01 && tag <= 0x06) {
+		if (tag >= 0x01 && tag <= 0x08) {
 			ip->part[tag] = val;
 		} else if (tag == 0xAA || tag == 0xAB) {
 			if (val.len != 1)
@@ -350,6 +370,16 @@ fail:
 	return pkey;
 }
 
+/* Tag 07 (Ed25519) or 08 (X25519): the 32-byte private key. */
+static EVP_PKEY *
+build_25519(kw_view priv, uint8_t alg)
+{
+	if (priv.len != 32)
+		return NULL;
+	return EVP_PKEY_new_raw_private_key(alg == VC_ALG_ED25519 ? EVP_PKEY_ED25519 :
+	    EVP_PKEY_X25519, NULL, priv.ptr, priv.len);
+}
+
 uint16_t
 vc_key_import(vcard_card *c, const vc_cmd *cmd)
 {
@@ -367,8 +397,10 @@ vc_key_import(vcard_card *c, const vc_cmd *cmd)
 		return VC_SW_WRONG_DATA;
 	if (vc_alg_is_rsa(cmd->p1))
 		pkey = build_rsa(&ip, alg_bits(cmd->p1));
-	else
+	else if (vc_alg_is_ec(cmd->p1))
 		pkey = build_ec(ip.part[6], cmd->p1);
+	else
+		pkey = build_25519(cmd->p1 == VC_ALG_ED25519 ? ip.part[7] : ip.part[8], cmd->p1);
 	if (pkey == NULL)
 		return VC_SW_WRONG_DATA;
 	vc_key_clear(k);
@@ -425,11 +457,56 @@ ec_sign(EVP_PKEY *pkey, kw_view in, uint8_t *out, size_t *outlen)
 	return rv;
 }
 
+/* Ed25519 signs the whole message (PureEdDSA). */
+static kw_rv
+ed25519_sign(EVP_PKEY *pkey, kw_view msg, uint8_t *out, size_t *outlen)
+{
+	EVP_MD_CTX *ctx;
+	kw_rv rv = KW_ERR_CRYPTO;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return KW_ERR_NOMEM;
+	if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, pkey) == 1 &&
+	    EVP_DigestSign(ctx, out, outlen, msg.ptr, msg.len) == 1)
+		rv = KW_OK;
+	EVP_MD_CTX_free(ctx);
+	return rv;
+}
+
+static kw_rv
+derive_with(EVP_PKEY *pkey, EVP_PKEY *peer, uint8_t *out, size_t *outlen)
+{
+	EVP_PKEY_CTX *dctx;
+	kw_rv rv = KW_ERR_CRYPTO;
+
+	if ((dctx = EVP_PKEY_CTX_new(pkey, NULL)) == NULL)
+		return KW_ERR_NOMEM;
+	if (EVP_PKEY_derive_init(dctx) == 1 && EVP_PKEY_derive_set_peer(dctx, peer) == 1 &&
+	    EVP_PKEY_derive(dctx, out, outlen) == 1)
+		rv = KW_OK;
+	EVP_PKEY_CTX_free(dctx);
+	return rv;
+}
+
+static kw_rv
+x25519_derive(EVP_PKEY *pkey, kw_view point, uint8_t *out, size_t *outlen)
+{
+	EVP_PKEY *peer;
+	kw_rv rv;
+
+	if ((peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, point.ptr,
+	    point.len)) == NULL)
+		return KW_ERR_CRYPTO;
+	rv = derive_with(pkey, peer, out, outlen);
+	EVP_PKEY_free(peer);
+	return rv;
+}
+
 static kw_rv
 ec_derive(EVP_PKEY *pkey, const char *curve, kw_view point, uint8_t *out, size_t *outlen)
 {
 	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *pctx = NULL, *dctx = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
 	EVP_PKEY *peer = NULL;
 	kw_rv rv = KW_ERR_CRYPTO;
 
@@ -442,13 +519,8 @@ ec_derive(EVP_PKEY *pkey, const char *curve, kw_view point, uint8_t *out, size_t
 	    EVP_PKEY_fromdata_init(pctx) != 1 ||
 	    EVP_PKEY_fromdata(pctx, &peer, EVP_PKEY_PUBLIC_KEY, params) != 1)
 		goto fail;
-	if ((dctx = EVP_PKEY_CTX_new(pkey, NULL)) == NULL || EVP_PKEY_derive_init(dctx) != 1 ||
-	    EVP_PKEY_derive_set_peer(dctx, peer) != 1 ||
-	    EVP_PKEY_derive(dctx, out, outlen) != 1)
-		goto fail;
-	rv = KW_OK;
+	rv = derive_with(pkey, peer, out, outlen);
 fail:
-	EVP_PKEY_CTX_free(dctx);
 	EVP_PKEY_CTX_free(pctx);
 	EVP_PKEY_free(peer);
 	return rv;
@@ -489,6 +561,16 @@ key_operation(const vc_key *k, kw_view chal, kw_view point, uint8_t *res, size_t
 			return VC_SW_WRONG_DATA;
 		return rsa_raw(k->pkey, chal, res, reslen) == KW_OK ? VC_SW_OK : VC_SW_WRONG_DATA;
 	}
+	if (k->alg == VC_ALG_ED25519) {
+		if (chal.ptr == NULL)
+			return VC_SW_WRONG_DATA;
+		return ed25519_sign(k->pkey, chal, res, reslen) == KW_OK ? VC_SW_OK : VC_SW_WRONG_DATA;
+	}
+	if (k->alg == VC_ALG_X25519) {
+		if (point.ptr == NULL || point.len != 32)
+			return VC_SW_WRONG_DATA;
+		return x25519_derive(k->pkey, point, res, reslen) == KW_OK ? VC_SW_OK : VC_SW_WRONG_DATA;
+	}
 	if (point.ptr != NULL) {
 		if (point.len != 2 * bytes + 1 || point.ptr[0] != 0x04)
 			return VC_SW_WRONG_DATA;
@@ -517,7 +599,7 @@ vc_key_authenticate(vcard_card *c, const vc_cmd *cmd, kw_buf *out)
 		return VC_SW_WRONG_DATA;
 	if ((sw = check_pin_policy(c, k)) != VC_SW_OK)
 		return sw;
-	if (point.ptr != NULL && !vc_alg_is_ec(k->alg))
+	if (point.ptr != NULL && !vc_alg_is_ec(k->alg) && k->alg != VC_ALG_X25519)
 		return VC_SW_WRONG_DATA;
 	sw = key_operation(k, chal, point, res, &reslen);
 	if (sw == VC_SW_OK) {

@@ -157,7 +157,7 @@ get_key(vcard_card *c, kw_view v)
 	    (rv = get_u8(&v, 0x84, &origin)) != KW_OK ||
 	    (rv = kw_tlv_expect(&v, 0x85, &der)) != KW_OK || (rv = kw_view_expect_end(&v)) != KW_OK)
 		return rv;
-	if ((k = vc_key_slot(c, slot)) == NULL || !(vc_alg_is_rsa(alg) || vc_alg_is_ec(alg)))
+	if ((k = vc_key_slot(c, slot)) == NULL || !vc_alg_is_key(alg))
 		return KW_ERR_FORMAT;
 	p = der.ptr;
 	if ((pkey = d2i_AutoPrivateKey(NULL, &p, (long)der.len)) == NULL)
