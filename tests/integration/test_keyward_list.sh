@@ -26,7 +26,8 @@ fi
 
 FAILS=0
 W=$(mktemp -d /tmp/kw-list-test.XXXXXX)
-trap 'rm -rf "$W"' EXIT INT TERM
+trap 'rm -rf "$W"' EXIT
+trap 'exit 1' INT TERM HUP PIPE
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 ok() { echo "ok: $*"; }
 S0=$KEYWARD_TESTENV_SERIAL_0
