@@ -1,0 +1,1 @@
+# drivers/atmodem: build fragment (included from the top Makefile.am)

@@ -1,0 +1,1 @@
+# drivers/ble: build fragment (included from the top Makefile.am)

@@ -1,0 +1,1 @@
+# drivers/uicc: build fragment (included from the top Makefile.am)
