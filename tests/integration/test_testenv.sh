@@ -132,6 +132,12 @@ kw_grep 'failing on purpose' "$KW_TMP/err"
 KEYWARD_VCARD=/nonexistent/keyward-vcard te run -- true
 expect_status 125
 kw_grep 'not executable' "$KW_TMP/err"
+KEYWARD_PCSCD=/nonexistent/pcscd te run -- true
+expect_status 125
+kw_grep 'apt-get install pcscd' "$KW_TMP/err"
+KEYWARD_VPCD_DRIVER=/nonexistent/libifdvpcd.so te run -- true
+expect_status 125
+kw_grep 'apt-get install vsmartcard-vpcd' "$KW_TMP/err"
 te run
 expect_status 2
 te run --tokens 17 -- true
@@ -140,6 +146,34 @@ te --help
 expect_status 0
 kw_grep 'KEYWARD_TESTENV_DIR' "$KW_TMP/out"
 kw_pass "errors"
+
+# --- shell -------------------------------------------------------------------------
+echo 'test -n "$KEYWARD_TESTENV_DIR" && exit 5' >"$KW_TMP/shell.in"
+SHELL=/bin/sh te shell --tokens 2 <"$KW_TMP/shell.in"
+expect_status 5
+kw_grep 'token 1: reader "Yubico keyward vcard 0 00 01"' "$KW_TMP/err"
+kw_pass "shell"
+
+# --- --no-namespace, inside a namespace of our own that stands in for a host ----------
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1; then
+	cat >"$KW_TMP/nons.sh" <<'EOF'
+mkdir -p /run/pcscd && mount --make-rprivate / &&
+	mount -t tmpfs tmpfs /run/pcscd && ip link set lo up || exit 99
+"$KW_TESTENV" run --no-namespace -- sh -c '
+	"$0" run --no-namespace -- true 2>"$1/inner.err"; echo "inner=$?"
+	opensc-tool -l 2>/dev/null' "$KW_TESTENV" "$KW_TMP"
+EOF
+	kw_log "\$ unshare -m -n: keyward-testenv run --no-namespace"
+	KW_TESTENV=$KW_TESTENV KW_TMP=$KW_TMP timeout 60 unshare -m -n sh "$KW_TMP/nons.sh" \
+		>"$KW_TMP/out" 2>"$KW_TMP/err"
+	st=$?
+	expect_status 0
+	kw_grep '^inner=125$' "$KW_TMP/out" "second --no-namespace run"
+	kw_grep 'already running' "$KW_TMP/inner.err"
+	kw_grep 'Yes .*Yubico keyward vcard 0 00 00' "$KW_TMP/out"
+	kw_grep 'vpcd listens on all interfaces' "$KW_TMP/err"
+	kw_pass "--no-namespace"
+fi
 
 # --- isolation: the host never sees vpcd's port -------------------------------------
 # /proc/net/tcp lists listening sockets (state 0A) of the caller's namespace.

@@ -41,6 +41,7 @@ struct kwt_opts {
 	int no_namespace;
 	unsigned timeout_s;    /* 0: no limit */
 	int verbose;
+	int shell;             /* `shell`: interactive, print a banner */
 	char **cmd;            /* NULL-terminated argv of COMMAND */
 };
 

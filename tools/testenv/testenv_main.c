@@ -52,7 +52,8 @@ static const char kwt_usage_text[] =
 "\n"
 "keyward-vcard is $KEYWARD_VCARD, else next to this program (or in\n"
 "../vcard/ of a build tree), else found in PATH. Needs pcscd and\n"
-"vsmartcard-vpcd (Debian: apt-get install pcscd vsmartcard-vpcd).\n";
+"vsmartcard-vpcd (Debian: apt-get install pcscd vsmartcard-vpcd);\n"
+"$KEYWARD_PCSCD and $KEYWARD_VPCD_DRIVER override their paths.\n";
 
 enum { KWT_OPT_NO_NS = 256, KWT_OPT_VERSION };
 
@@ -160,6 +161,7 @@ kwt_parse_args(struct kwt_opts *o, int argc, char **argv)
 		return kwt_parse_opt(o, argv[1][2] == 'v' ? KWT_OPT_VERSION :
 		    'h', NULL);
 	shell = strcmp(argv[1], "shell") == 0;
+	o->shell = shell;
 	if (!shell && strcmp(argv[1], "run") != 0)
 		goto usage;
 	o->tokens = 1;
@@ -232,6 +234,20 @@ kwt_setup(struct kwt_env *env, const char *argv0)
 	return kwt_export(env);
 }
 
+static void
+kwt_banner(const struct kwt_env *env)
+{
+	int i;
+
+	fprintf(stderr, "keyward-testenv: %d virtual token(s); state in %s\n",
+	    env->opt.tokens, env->dir);
+	for (i = 0; i < env->opt.tokens; i++)
+		fprintf(stderr, "  token %d: reader \"%s\", vpcd port %d, "
+		    "trace %s\n", i, env->tok[i].reader, env->tok[i].port,
+		    env->tok[i].trace);
+	fprintf(stderr, "keyward-testenv: exit the shell to stop them\n");
+}
+
 /* Run COMMAND to its end; forward our signals to its process group. */
 static int
 kwt_run_command(struct kwt_env *env)
@@ -239,6 +255,8 @@ kwt_run_command(struct kwt_env *env)
 	long long deadline = 0;
 	int timed_out = 0;
 
+	if (env->opt.shell)
+		kwt_banner(env);
 	if (kwt_proc_spawn(&env->cmd, env->opt.cmd, NULL,
 	    KWT_SPAWN_SEARCH) != 0)
 		return -1;

@@ -23,6 +23,15 @@ static const char *const kwt_pcscd_paths[] = {
 	"/usr/sbin/pcscd", "/usr/local/sbin/pcscd", "/sbin/pcscd", NULL,
 };
 
+/* The vpcd driver: $KEYWARD_VPCD_DRIVER or Debian's path. */
+static const char *
+kwt_vpcd_driver(void)
+{
+	const char *env = getenv("KEYWARD_VPCD_DRIVER");
+
+	return env != NULL && *env != '\0' ? env : KWT_VPCD_DRIVER;
+}
+
 static int
 kwt_pcscd_copy_file(const char *from, const char *to)
 {
@@ -56,7 +65,7 @@ kwt_pcscd_driver(const struct kwt_env *env, int k, char *lib, size_t libsz)
 	struct statvfs vfs;
 
 	if (k == 0) {
-		snprintf(lib, libsz, "%s", KWT_VPCD_DRIVER);
+		snprintf(lib, libsz, "%s", kwt_vpcd_driver());
 		return 0;
 	}
 	if (kwt_path(dir, sizeof(dir), env->dir, "vpcd") != 0 ||
@@ -72,7 +81,7 @@ kwt_pcscd_driver(const struct kwt_env *env, int k, char *lib, size_t libsz)
 		    "TMPDIR elsewhere", dir);
 		return -1;
 	}
-	return kwt_pcscd_copy_file(KWT_VPCD_DRIVER, lib);
+	return kwt_pcscd_copy_file(kwt_vpcd_driver(), lib);
 }
 
 static int
@@ -106,9 +115,9 @@ kwt_pcscd_write_conf(struct kwt_env *env)
 {
 	int i, entries = (env->opt.tokens + 1) / 2;
 
-	if (access(KWT_VPCD_DRIVER, R_OK) != 0) {
+	if (access(kwt_vpcd_driver(), R_OK) != 0) {
 		kwt_msg("the vpcd reader driver (%s) is missing: "
-		    "apt-get install vsmartcard-vpcd", KWT_VPCD_DRIVER);
+		    "apt-get install vsmartcard-vpcd", kwt_vpcd_driver());
 		return -1;
 	}
 	if (kwt_path(env->conf_dir, sizeof(env->conf_dir), env->dir,
@@ -136,7 +145,7 @@ kwt_pcscd_find(void)
 	int i;
 
 	if (env != NULL && *env != '\0')
-		return env;
+		return access(env, X_OK) == 0 ? env : NULL;
 	for (i = 0; kwt_pcscd_paths[i] != NULL; i++)
 		if (access(kwt_pcscd_paths[i], X_OK) == 0)
 			return kwt_pcscd_paths[i];
@@ -184,7 +193,8 @@ kwt_pcscd_start(struct kwt_env *env)
 	char *argv[] = { NULL, "--foreground", "--error", "-c", NULL, NULL };
 
 	if (pcscd == NULL) {
-		kwt_msg("pcscd not found: apt-get install pcscd");
+		kwt_msg("pcscd not found (or $KEYWARD_PCSCD not executable): "
+		    "apt-get install pcscd");
 		return -1;
 	}
 	if (kwt_path(log, sizeof(log), env->dir, "pcscd.log") != 0)
