@@ -81,3 +81,11 @@ tests_unit_test_piv_robust_SOURCES = tests/unit/test_piv_robust.c $(KW_PIV_TEST_
 tests_unit_test_piv_robust_CFLAGS = $(KW_UNIT_CFLAGS)
 tests_unit_test_piv_robust_LDADD = $(KW_PIV_TEST_LDADD)
 TESTS += tests/unit/test_piv_robust
+
+check_PROGRAMS += tests/unit/test_piv_replay
+tests_unit_test_piv_replay_SOURCES = tests/unit/test_piv_replay.c $(KW_PIV_TEST_SOURCES)
+tests_unit_test_piv_replay_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_piv_replay_LDADD = $(KW_PIV_TEST_LDADD)
+TESTS += tests/unit/test_piv_replay
+EXTRA_DIST += tests/unit/transcripts/yk5-status.apdu tests/unit/transcripts/sign-chained.apdu \
+	tests/unit/transcripts/errors.apdu
