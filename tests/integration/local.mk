@@ -6,6 +6,7 @@ tests_integration_kw_fake_vcard_SOURCES = tests/integration/kw_fake_vcard.c
 
 KW_INTEGRATION_TESTS = \
 	tests/integration/test_testenv.sh \
+	tests/integration/test_testenv_vcard.sh \
 	tests/integration/test_yubico_piv_tool.sh \
 	tests/integration/test_opensc_pkcs11.sh \
 	tests/integration/test_ykcs11.sh

@@ -50,12 +50,12 @@ te run --tokens 3 -- sh "$KW_TMP/inside.sh"
 expect_status 0
 o=$KW_TMP/inside.out
 kw_grep '^KEYWARD_TESTENV_TOKENS=3$' "$o"
-kw_grep '^KEYWARD_TESTENV_READER_0=Yubico keyward vcard 0 00 00$' "$o"
-kw_grep '^KEYWARD_TESTENV_READER_1=Yubico keyward vcard 0 00 01$' "$o"
-kw_grep '^KEYWARD_TESTENV_READER_2=Yubico keyward vcard 1 00 00$' "$o"
+kw_grep '^KEYWARD_TESTENV_READER_0=Yubico YubiKey keyward vcard 0 00 00$' "$o"
+kw_grep '^KEYWARD_TESTENV_READER_1=Yubico YubiKey keyward vcard 0 00 01$' "$o"
+kw_grep '^KEYWARD_TESTENV_READER_2=Yubico YubiKey keyward vcard 1 00 00$' "$o"
 kw_grep '^KEYWARD_TESTENV_PORT_2=35965$' "$o"
 kw_grep "^KEYWARD_TESTENV_VCARD=$KEYWARD_VCARD\$" "$o"
-[ "$(grep -c 'Yes .*Yubico keyward vcard' "$o")" = 3 ] ||
+[ "$(grep -c 'Yes .*Yubico YubiKey keyward vcard' "$o")" = 3 ] ||
 	kw_fail "3 readers with a card expected: $(cat "$o")"
 for i in 0 1 2; do
 	kw_grep "^select-$i=[1-9]" "$o" "trace of token $i"
@@ -151,7 +151,7 @@ kw_pass "errors"
 echo 'test -n "$KEYWARD_TESTENV_DIR" && exit 5' >"$KW_TMP/shell.in"
 SHELL=/bin/sh te shell --tokens 2 <"$KW_TMP/shell.in"
 expect_status 5
-kw_grep 'token 1: reader "Yubico keyward vcard 0 00 01"' "$KW_TMP/err"
+kw_grep 'token 1: reader "Yubico YubiKey keyward vcard 0 00 01"' "$KW_TMP/err"
 kw_pass "shell"
 
 # --- --no-namespace, inside a namespace of our own that stands in for a host ----------
@@ -170,7 +170,7 @@ EOF
 	expect_status 0
 	kw_grep '^inner=125$' "$KW_TMP/out" "second --no-namespace run"
 	kw_grep 'already running' "$KW_TMP/inner.err"
-	kw_grep 'Yes .*Yubico keyward vcard 0 00 00' "$KW_TMP/out"
+	kw_grep 'Yes .*Yubico YubiKey keyward vcard 0 00 00' "$KW_TMP/out"
 	kw_grep 'vpcd listens on all interfaces' "$KW_TMP/err"
 	kw_pass "--no-namespace"
 fi

@@ -26,6 +26,9 @@ cp "$KW_OUT" status0
 kw_grep "^Serial Number:[[:space:]]+$KEYWARD_TESTENV_SERIAL_0\$" status0
 kw_grep '^PIN tries left:[[:space:]]+3$' status0
 kw_not_grep '^Slot 9c' status0 "status of a new token"
+# without -r, yubico-piv-tool takes the first reader named like a YubiKey
+kw_run yubico-piv-tool -a status
+kw_grep "^Serial Number:[[:space:]]+$KEYWARD_TESTENV_SERIAL_0\$" "$KW_OUT" "default reader"
 kw_pass "status"
 
 # --- generate in 9C, certificate, signature ------------------------------------------

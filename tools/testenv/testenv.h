@@ -21,7 +21,8 @@
 
 #define KWT_MAX_TOKENS 16        /* pcsc-lite's reader limit */
 #define KWT_VPCD_PORT_BASE 35963 /* vpcd's default port (0x8C7B) */
-#define KWT_READER_PREFIX "Yubico keyward vcard" /* ykcs11 wants "Yubico" */
+#define KWT_READER_PREFIX "Yubico YubiKey keyward vcard" /* ykcs11 wants
+    "Yubico", yubico-piv-tool by default "YubiKey" */
 #define KWT_PCSCD_SOCKET "/run/pcscd/pcscd.comm"
 #define KWT_PCSCD_RUNDIR "/run/pcscd"
 #define KWT_VPCD_DRIVER "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"

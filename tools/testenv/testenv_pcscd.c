@@ -1,7 +1,7 @@
 /* pcscd with the vpcd driver. vpcd gives each reader.conf entry two
  * slots, listening on PORT and PORT+1, so entry K serves tokens 2K and
  * 2K+1: token i listens on KWT_VPCD_PORT_BASE+i and its reader is
- * "Yubico keyward vcard <i/2> 00 0<i%2>" (pcscd appends the reader and
+ * "Yubico YubiKey keyward vcard <i/2> 00 0<i%2>" (pcscd appends the reader and
  * slot numbers). ykcs11 and ykpiv only use readers named "Yubico...".
  *
  * vpcd keeps its connection state in globals indexed by slot only, so two

@@ -1,0 +1,73 @@
+#!/bin/sh
+# keyward-testenv with the real keyward-vcard: several tokens are distinct
+# (serials, keys) to a foreign client, a token's state survives a restart of
+# the whole environment through --state-dir, the APDU trace counts exchanges
+# and redacts the PIN, and tokens stop cleanly (exit 0 on SIGTERM).
+. "${KW_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+kw_init "$0" "$@"
+kw_need yubico-piv-tool openssl timeout
+[ -x "$KW_TESTENV" ] || kw_fail "$KW_TESTENV not built"
+if [ "$(id -u)" != 0 ] && ! unshare -U -r -m -n true 2>/dev/null; then
+	kw_skip "needs root or user namespaces"
+fi
+unset KEYWARD_VCARD
+
+# te ARGS...: run keyward-testenv (bounded); status in $st
+te() {
+	kw_log "\$ keyward-testenv $*"
+	timeout -k 5 120 "$KW_TESTENV" "$@" >"$KW_TMP/out" 2>"$KW_TMP/err"
+	st=$?
+	[ "$st" = 0 ] && return 0
+	sed 's/^/    | /' "$KW_TMP/out" "$KW_TMP/err" >&2
+	kw_fail "keyward-testenv exit status $st"
+}
+
+# --- 3 tokens: distinct serials and keys -----------------------------------------------
+cat >"$KW_TMP/three.sh" <<'EOF'
+i=0
+while [ "$i" -lt 3 ]; do
+	eval "r=\$KEYWARD_TESTENV_READER_$i"
+	yubico-piv-tool -r "$r" -a status | sed -n "s/^Serial Number:[[:space:]]*/serial-$i=/p"
+	yubico-piv-tool -r "$r" -a generate -s 9a -A ECCP256 -o "$KW_OUTER/pub-$i.pem" >/dev/null 2>&1 ||
+		echo "generate-$i failed"
+	i=$((i + 1))
+done
+EOF
+KW_OUTER=$KW_TMP te run --tokens 3 -- env KW_OUTER="$KW_TMP" sh "$KW_TMP/three.sh"
+for i in 0 1 2; do
+	kw_grep "^serial-$i=1000000$((i + 1))\$" "$KW_TMP/out" "serial of token $i"
+done
+kw_not_grep 'failed' "$KW_TMP/out"
+k0=$(openssl pkey -pubin -in "$KW_TMP/pub-0.pem" 2>/dev/null)
+k1=$(openssl pkey -pubin -in "$KW_TMP/pub-1.pem" 2>/dev/null)
+k2=$(openssl pkey -pubin -in "$KW_TMP/pub-2.pem" 2>/dev/null)
+[ -n "$k0" ] && [ "$k0" != "$k1" ] && [ "$k1" != "$k2" ] && [ "$k0" != "$k2" ] ||
+	kw_fail "the three tokens' keys are not three distinct keys"
+kw_pass "3 tokens with distinct serials and keys"
+
+# --- state survives a restart (--state-dir), PIN change included ------------------------
+sd=$KW_TMP/state
+te run --state-dir "$sd" -- sh -c '
+	r=$KEYWARD_TESTENV_READER_0
+	yubico-piv-tool -r "$r" -a generate -s 9c -A ECCP256 -o "$KEYWARD_TESTENV_DIR/pub9c.pem" &&
+	yubico-piv-tool -r "$r" -a change-pin -P 123456 -N 24682468'
+[ -s "$sd/token-0.state" ] || kw_fail "no state file"
+n1=$(grep -c '^>' "$sd/token-0.trace")
+kw_not_grep '3234363832343638' "$sd/token-0.trace" "APDU trace (PIN in clear)"
+kw_not_grep '313233343536' "$sd/token-0.trace" "APDU trace (old PIN in clear)"
+te run --state-dir "$sd" -- sh -c '
+	r=$KEYWARD_TESTENV_READER_0
+	yubico-piv-tool -r "$r" -a status
+	yubico-piv-tool -r "$r" -a verify-pin -P 24682468 && echo pin-ok
+	yubico-piv-tool -r "$r" -a attest -s 9c -o "$KEYWARD_TESTENV_DIR/att.pem" && echo attest-ok'
+kw_grep '^Serial Number:[[:space:]]+10000001$' "$KW_TMP/out" "serial after restart"
+kw_grep '^pin-ok$' "$KW_TMP/out" "changed PIN after restart"
+kw_grep '^attest-ok$' "$KW_TMP/out" "9C key after restart"
+a=$(openssl x509 -in "$sd/att.pem" -noout -pubkey 2>/dev/null)
+b=$(openssl pkey -pubin -in "$sd/pub9c.pem" 2>/dev/null)
+[ -n "$a" ] && [ "$a" = "$b" ] || kw_fail "9C key changed across the restart"
+n2=$(grep -c '^>' "$sd/token-0.trace")
+[ "$n2" -gt "$n1" ] || kw_fail "trace did not grow across runs ($n1 -> $n2)"
+kw_not_grep 'keyward-testenv: token' "$KW_TMP/err" "token shutdown report"
+kw_pass "state kept across restarts; trace counts APDUs and redacts PINs"
+exit 0
