@@ -106,8 +106,12 @@ kwi_init() {
 	[ -n "${KEYWARD_TESTENV_DIR:-}" ] || kwi_fail "KEYWARD_TESTENV_DIR not set inside keyward-testenv"
 	FIX=$KEYWARD_TESTENV_DIR/fixture
 	WORK=$KEYWARD_TESTENV_DIR/work-$kwi_name
-	mkdir -p "$WORK"
+	mkdir -p "$WORK/cache"
 	cd "$WORK" || exit 99
+	# Hermetic: every test starts with an empty per-user cache (keyward keeps
+	# verified public material there, keyed by serial; all testenv tokens of a
+	# run have the same serials).
+	export XDG_CACHE_HOME="$WORK/cache"
 	if [ "${KWI_PROVISION:-1}" = 1 ]; then
 		# shellcheck source=provision.sh
 		. "$KWI_SRC/provision.sh"

@@ -19,6 +19,23 @@ while read -r slot id alg; do
 done <"$FIX/slots"
 kwi_pass "every slot's private key and certificate listed with its CKA_ID"
 
+# Certificates read through the module are the token's, also after the token's
+# certificate changed behind the module's back (a cache must be verified).
+readcert() {
+	kwi_run "read-$2.log" pkcs11-tool --module "$MODULE" --read-object --type cert --id "$1" -o "$2.der"
+	openssl x509 -inform DER -in "$2.der" -outform PEM -out "$2.pem" 2>/dev/null ||
+		kwi_fail "certificate id $1 read through the module is not a certificate"
+}
+readcert 01 cert-01-first
+cmp -s cert-01-first.pem "$FIX/slot-9a.pem" || kwi_fail "certificate 01 read through the module differs from slot 9A's"
+kwp_dir=$FIX
+kwp_cert 9a rsa || kwi_fail "making a new 9A certificate"
+kwp_piv -a import-certificate -s 9a -i "$FIX/slot-9a.pem" || kwi_fail "replacing the 9A certificate"
+readcert 01 cert-01-second
+cmp -s cert-01-second.pem "$FIX/slot-9a.pem" ||
+	kwi_fail "after the 9A certificate was replaced on the token, the module still returns the old one"
+kwi_pass "certificate values match the token, also after the token's certificate changed"
+
 rc=0
 kwi_client pkcs11-tool --module "$MODULE" --test --login --pin "$KWI_PIN" >test.log 2>&1 || rc=$?
 tail -n 40 test.log >&2
