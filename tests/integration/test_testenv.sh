@@ -85,6 +85,15 @@ te run -- /nonexistent/command
 expect_status 127
 kw_pass "exit statuses 7, 143, 124 (timeout), 127"
 
+# --- what COMMAND leaves running is ended with it --------------------------------------
+te run -- sh -c 'sleep 300 >/dev/null 2>&1 & echo $!'
+expect_status 0
+left=$(cat "$KW_TMP/out")
+[ -n "$left" ] || kw_fail "no pid"
+sleep 0.2
+! kill -0 "$left" 2>/dev/null || kw_fail "COMMAND's background process $left survived"
+kw_pass "leftover processes ended"
+
 # --- a token that dies while COMMAND runs makes a successful run fail ------------------
 te run -- sh -c 'kill -ABRT $(cat "$KEYWARD_TESTENV_DIR/token-0.pid"); sleep 1'
 expect_status 1

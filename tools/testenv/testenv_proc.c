@@ -31,6 +31,9 @@ kwt_proc_init_signals(void)
 		return -1;
 	signal(SIGTTOU, SIG_IGN); /* tcsetpgrp() from the background */
 	signal(SIGPIPE, SIG_IGN);
+	/* COMMAND's orphans become our children: we can end them safely
+	 * (a pid stays ours until we reap it) instead of leaking them. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	return 0;
 }
 
@@ -213,6 +216,41 @@ kwt_proc_stop_group(struct kwt_env *env, int tokens)
 	}
 }
 
+/* Processes COMMAND left behind (reparented to us, see PR_SET_CHILD_
+ * SUBREAPER): SIGKILL them. /proc/self/task/TID/children lists them; the
+ * pids cannot be reused before we reap them. */
+static int
+kwt_proc_kill_children(void)
+{
+	char path[64];
+	FILE *f;
+	long pid;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children",
+	    (long)getpid());
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (fscanf(f, "%ld", &pid) == 1)
+		if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+			n++;
+	fclose(f);
+	return n;
+}
+
+static void
+kwt_proc_end_orphans(struct kwt_env *env)
+{
+	long long deadline = kwt_now_ms() + KWT_STOP_GRACE_MS;
+	int n;
+
+	while ((n = kwt_proc_kill_children()) > 0 && kwt_now_ms() < deadline)
+		kwt_proc_wait_event(env, 50);
+	if (n > 0)
+		kwt_msg("warning: %d leftover process(es) would not end", n);
+}
+
 void
 kwt_proc_stop_all(struct kwt_env *env)
 {
@@ -229,10 +267,9 @@ kwt_proc_stop_all(struct kwt_env *env)
 		while (kwt_proc_running(&env->cmd))
 			kwt_proc_wait_event(env, 100);
 	}
-	if (env->cmd.pid > 0)
-		kill(-env->cmd.pid, SIGKILL); /* leftovers of COMMAND's group */
 	kwt_proc_stop_group(env, 1);
 	kwt_proc_stop_group(env, 0);
+	kwt_proc_end_orphans(env);
 }
 
 void
