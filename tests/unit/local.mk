@@ -89,3 +89,11 @@ tests_unit_test_piv_replay_LDADD = $(KW_PIV_TEST_LDADD)
 TESTS += tests/unit/test_piv_replay
 EXTRA_DIST += tests/unit/transcripts/yk5-status.apdu tests/unit/transcripts/sign-chained.apdu \
 	tests/unit/transcripts/errors.apdu
+
+# The PIV client against keyward-vcard on a private pcscd (keyward-testenv).
+check_PROGRAMS += tests/unit/piv_live
+tests_unit_piv_live_SOURCES = tests/unit/piv_live.c
+tests_unit_piv_live_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_piv_live_LDADD = $(KW_UNIT_LDADD)
+TESTS += tests/unit/test_piv_vcard.sh
+EXTRA_DIST += tests/unit/test_piv_vcard.sh
