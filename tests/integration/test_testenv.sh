@@ -55,6 +55,8 @@ kw_grep '^KEYWARD_TESTENV_READER_1=Yubico YubiKey keyward vcard 0 00 01$' "$o"
 kw_grep '^KEYWARD_TESTENV_READER_2=Yubico YubiKey keyward vcard 1 00 00$' "$o"
 kw_grep '^KEYWARD_TESTENV_PORT_2=35965$' "$o"
 kw_grep "^KEYWARD_TESTENV_VCARD=$KEYWARD_VCARD\$" "$o"
+kw_grep '^0 +Yes +Yubico YubiKey keyward vcard 0 00 00$' "$o" "reader order"
+kw_grep '^2 +Yes +Yubico YubiKey keyward vcard 1 00 00$' "$o" "reader order"
 [ "$(grep -c 'Yes .*Yubico YubiKey keyward vcard' "$o")" = 3 ] ||
 	kw_fail "3 readers with a card expected: $(cat "$o")"
 for i in 0 1 2; do

@@ -24,6 +24,7 @@ te() {
 
 # --- 3 tokens: distinct serials and keys -----------------------------------------------
 cat >"$KW_TMP/three.sh" <<'EOF'
+yubico-piv-tool -a status | sed -n "s/^Serial Number:[[:space:]]*/default=/p"
 i=0
 while [ "$i" -lt 3 ]; do
 	eval "r=\$KEYWARD_TESTENV_READER_$i"
@@ -38,6 +39,7 @@ for i in 0 1 2; do
 	kw_grep "^serial-$i=1000000$((i + 1))\$" "$KW_TMP/out" "serial of token $i"
 done
 kw_not_grep 'failed' "$KW_TMP/out"
+kw_grep '^default=10000001$' "$KW_TMP/out" "the default reader is token 0's"
 k0=$(openssl pkey -pubin -in "$KW_TMP/pub-0.pem" 2>/dev/null)
 k1=$(openssl pkey -pubin -in "$KW_TMP/pub-1.pem" 2>/dev/null)
 k2=$(openssl pkey -pubin -in "$KW_TMP/pub-2.pem" 2>/dev/null)

@@ -4,7 +4,7 @@
  *   testenv_main.c   options, the run/shell flow, exit status
  *   testenv_ns.c     mount + network namespace, /run/pcscd tmpfs, lo up
  *   testenv_proc.c   spawning, signal-driven waiting, reaping, stopping
- *   testenv_pcscd.c  reader.conf.d for vpcd, pcscd start, socket wait
+ *   testenv_pcscd.c  reader.conf for vpcd, pcscd start, socket wait
  *   testenv_token.c  locating keyward-vcard, starting one token, readiness
  *   testenv_ca.c     the test attestation CA (--attest-ca)
  *   testenv_dir.c    the state directory: create, remove, paths
@@ -71,7 +71,7 @@ struct kwt_env {
 	char dir[PATH_MAX];
 	int dir_is_temp;
 	char vcard[PATH_MAX];      /* keyward-vcard executable */
-	char conf_dir[PATH_MAX];   /* reader.conf.d for pcscd */
+	char conf[PATH_MAX];       /* reader.conf for pcscd */
 	char ca_cert[PATH_MAX];    /* set when --attest-ca */
 	char ca_key[PATH_MAX];
 	struct kwt_proc pcscd;

@@ -1,5 +1,5 @@
 /* The state directory (KEYWARD_TESTENV_DIR): token states, APDU traces,
- * logs, reader.conf.d, the attestation CA. A temporary one is removed at
+ * logs, reader.conf, the attestation CA. A temporary one is removed at
  * the end unless --keep; a --state-dir is always kept. */
 #include "testenv.h"
 

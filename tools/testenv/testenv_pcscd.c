@@ -85,57 +85,54 @@ kwt_pcscd_driver(const struct kwt_env *env, int k, char *lib, size_t libsz)
 }
 
 static int
-kwt_pcscd_write_entry(const struct kwt_env *env, int k)
+kwt_pcscd_write_entry(const struct kwt_env *env, FILE *f, int k)
 {
-	char path[PATH_MAX], lib[PATH_MAX];
+	char lib[PATH_MAX];
 	int port = KWT_VPCD_PORT_BASE + 2 * k;
-	FILE *f;
-	int rc;
 
-	if (kwt_path(path, sizeof(path), env->conf_dir, "vcard-%02d", k) != 0 ||
-	    kwt_pcscd_driver(env, k, lib, sizeof(lib)) != 0)
+	if (kwt_pcscd_driver(env, k, lib, sizeof(lib)) != 0)
 		return -1;
-	f = fopen(path, "w");
-	if (f == NULL) {
-		kwt_msg("cannot write %s: %s", path, strerror(errno));
-		return -1;
-	}
 	fprintf(f, "FRIENDLYNAME \"%s %d\"\n", KWT_READER_PREFIX, k);
 	fprintf(f, "DEVICENAME   /dev/null:0x%X\n", (unsigned)port);
 	fprintf(f, "LIBPATH      %s\n", lib);
-	fprintf(f, "CHANNELID    0x%X\n", (unsigned)port);
-	rc = fclose(f);
-	if (rc != 0)
-		kwt_msg("cannot write %s: %s", path, strerror(errno));
-	return rc == 0 ? 0 : -1;
+	fprintf(f, "CHANNELID    0x%X\n\n", (unsigned)port);
+	return 0;
 }
 
+/* One reader.conf with the entries in token order: pcscd lists readers in
+ * the order it reads them (a reader.conf.d is read in readdir order), so
+ * token 0 is the first reader, which clients pick by default. */
 int
 kwt_pcscd_write_conf(struct kwt_env *env)
 {
-	int i, entries = (env->opt.tokens + 1) / 2;
+	int i, rc = 0, entries = (env->opt.tokens + 1) / 2;
+	FILE *f;
 
 	if (access(kwt_vpcd_driver(), R_OK) != 0) {
 		kwt_msg("the vpcd reader driver (%s) is missing: "
 		    "apt-get install vsmartcard-vpcd", kwt_vpcd_driver());
 		return -1;
 	}
-	if (kwt_path(env->conf_dir, sizeof(env->conf_dir), env->dir,
-	    "reader.conf.d") != 0)
+	if (kwt_path(env->conf, sizeof(env->conf), env->dir,
+	    "reader.conf") != 0)
 		return -1;
-	if (mkdir(env->conf_dir, 0755) != 0 && errno != EEXIST) {
-		kwt_msg("cannot create %s: %s", env->conf_dir, strerror(errno));
+	f = fopen(env->conf, "w");
+	if (f == NULL) {
+		kwt_msg("cannot write %s: %s", env->conf, strerror(errno));
 		return -1;
 	}
-	for (i = 0; i < entries; i++)
-		if (kwt_pcscd_write_entry(env, i) != 0)
-			return -1;
+	for (i = 0; i < entries && rc == 0; i++)
+		rc = kwt_pcscd_write_entry(env, f, i);
+	if (fclose(f) != 0 && rc == 0) {
+		kwt_msg("cannot write %s: %s", env->conf, strerror(errno));
+		rc = -1;
+	}
 	for (i = 0; i < env->opt.tokens; i++) {
 		env->tok[i].port = KWT_VPCD_PORT_BASE + i;
 		snprintf(env->tok[i].reader, sizeof(env->tok[i].reader),
 		    "%s %d 00 %02X", KWT_READER_PREFIX, i / 2, i % 2);
 	}
-	return 0;
+	return rc;
 }
 
 static const char *
@@ -200,8 +197,8 @@ kwt_pcscd_start(struct kwt_env *env)
 	if (kwt_path(log, sizeof(log), env->dir, "pcscd.log") != 0)
 		return -1;
 	argv[0] = (char *)pcscd;
-	argv[4] = env->conf_dir;
-	kwt_vmsg(env, "starting %s -c %s", pcscd, env->conf_dir);
+	argv[4] = env->conf;
+	kwt_vmsg(env, "starting %s -c %s", pcscd, env->conf);
 	if (kwt_proc_spawn(&env->pcscd, argv, log, KWT_SPAWN_DAEMON) != 0)
 		return -1;
 	return kwt_pcscd_wait_socket(env, log);
