@@ -18,6 +18,7 @@
 
 static int fails;
 static kw_piv *p;
+static uint8_t version[3];
 static uint8_t mgmt_alg = KW_PIV_ALG_3DES;
 static uint8_t mgmt_key[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
 	1, 2, 3, 4, 5, 6, 7, 8 };
@@ -58,6 +59,7 @@ step_identity(const char *want_serial)
 	rv = kw_piv_get_version(p, v);
 	check(rv == KW_OK && v[0] >= 4, "GET VERSION", rv);
 	printf("   version %u.%u.%u\n", v[0], v[1], v[2]);
+	memcpy(version, v, sizeof(version));
 	rv = kw_piv_get_serial(p, &serial);
 	check(rv == KW_OK && (want_serial == NULL || serial == strtoul(want_serial, NULL, 10)),
 	    "GET SERIAL matches the token's", rv);
@@ -165,6 +167,42 @@ step_sign(void)
 	rv = kw_piv_private_op(p, 0x9c, KW_PIV_ALG_RSA2048, block, sizeof(block), &out);
 	check(rv == KW_OK && out.len == 256 && rsa_public_raw(gen9c, out.data, 256, back) &&
 	    memcmp(back, block, 256) == 0, "RSA-2048 raw signature with 9C (chained APDU)", rv);
+	kw_buf_free(&out);
+}
+
+/* Firmware 5.7+: RSA-3072 and RSA-4096 (a 4096-bit signature is a command
+ * of three chained APDUs and an answer of three pieces). */
+static void
+step_big_rsa(void)
+{
+	static const struct { uint8_t slot, alg; size_t n; } v[] = {
+		{ 0x85, KW_PIV_ALG_RSA3072, 384 }, { 0x86, KW_PIV_ALG_RSA4096, 512 },
+	};
+	uint8_t block[512], back[512];
+	EVP_PKEY *k = NULL;
+	kw_buf out;
+	size_t i;
+	kw_rv rv;
+
+	if (version[0] < 5 || (version[0] == 5 && version[1] < 7)) {
+		printf("   (RSA-3072/4096 need firmware 5.7: skipped)\n");
+		return;
+	}
+	kw_buf_init(&out, 0);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		(void)auth();
+		rv = kw_piv_generate(p, v[i].slot, v[i].alg, KW_PIV_PIN_POLICY_ONCE, 0, &k);
+		check(rv == KW_OK && kw_piv_alg_of_pkey(k) == v[i].alg,
+		    i == 0 ? "GENERATE RSA-3072" : "GENERATE RSA-4096", rv);
+		memset(block, 0x33, sizeof(block));
+		block[0] = 0;
+		(void)pin("123456");
+		rv = kw_piv_private_op(p, v[i].slot, v[i].alg, block, v[i].n, &out);
+		check(rv == KW_OK && out.len == v[i].n && rsa_public_raw(k, out.data, v[i].n, back) &&
+		    memcmp(back, block, v[i].n) == 0, "  ... raw RSA with it", rv);
+		EVP_PKEY_free(k);
+		k = NULL;
+	}
 	kw_buf_free(&out);
 }
 
@@ -444,6 +482,7 @@ main(int argc, char **argv)
 	step_mgmt_auth();
 	step_generate();
 	step_sign();
+	step_big_rsa();
 	step_import();
 	step_decrypt_derive();
 	step_attest();
