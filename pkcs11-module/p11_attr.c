@@ -223,14 +223,6 @@ put_cert_field(kw_buf *b, const kw_buf *cert, int which)
 	return rv;
 }
 
-static bool
-always_auth(const kwp11_obj *o)
-{
-	if (o->pin_policy == KW_PIV_PIN_POLICY_ALWAYS)
-		return true;
-	return o->pin_policy == KW_PIV_PIN_POLICY_DEFAULT && o->slot == KW_PIV_SLOT_SIGN;
-}
-
 static kw_rv
 key_value(kwp11_token *tok, const kwp11_obj *o, CK_ATTRIBUTE_TYPE type, kw_buf *out)
 {
@@ -252,7 +244,10 @@ key_value(kwp11_token *tok, const kwp11_obj *o, CK_ATTRIBUTE_TYPE type, kw_buf *
 		kwp11_slot_label(o->slot, label, sizeof(label));
 		return kw_buf_put(out, label, strlen(label));
 	case CKA_DERIVE:
-		return put_bool(out, o->cls != CKO_SECRET_KEY && !is_rsa(o));
+		/* EC keys; not a PIN-always key, whose context login cannot
+		 * precede the single C_DeriveKey call */
+		return put_bool(out, o->cls != CKO_SECRET_KEY && !is_rsa(o) &&
+		    !kwp11_obj_always_auth(o));
 	case CKA_LOCAL:
 		return put_bool(out, o->origin == KW_PIV_ORIGIN_GENERATED);
 	case CKA_KEY_GEN_MECHANISM:
@@ -269,7 +264,7 @@ key_value(kwp11_token *tok, const kwp11_obj *o, CK_ATTRIBUTE_TYPE type, kw_buf *
 	case CKA_NEVER_EXTRACTABLE:
 		return put_bool(out, o->origin != KW_PIV_ORIGIN_IMPORTED);
 	case CKA_ALWAYS_AUTHENTICATE:
-		return put_bool(out, always_auth(o));
+		return put_bool(out, kwp11_obj_always_auth(o));
 	case CKA_MODULUS_BITS:
 		if (!is_rsa(o) || o->pub == NULL)
 			return KW_ERR_NOT_SUPPORTED;

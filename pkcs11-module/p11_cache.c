@@ -1,10 +1,13 @@
 /* On-disk cache of public material: certificates keyed by token serial and
  * PIV slot, under $XDG_CACHE_HOME/keyward (or ~/.cache/keyward), directory
  * 0700, files 0600 owned by the user. Never trusted blindly: a cached
- * certificate is used only if it parses completely and its public key
+ * certificate is used only if (1) the card's answer to a one-APDU probe of
+ * the certificate object (first response chunk + status word, which covers
+ * the object's length, the certificate's serial number and more) is the
+ * one recorded with it, (2) it parses completely and (3) its public key
  * equals the key the card itself reports (GET METADATA) for that slot;
  * anything else is deleted and the card is read. KEYWARD_NO_CACHE=1
- * disables it. */
+ * disables it. File: "KWC1", probe length (2 bytes), probe, DER. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -76,27 +79,60 @@ out:
 	return rv;
 }
 
+bool
+kwp11_cache_enabled(void)
+{
+	char dir[PATH_MAX];
+
+	return cache_dir(dir, sizeof(dir)) == KW_OK;
+}
+
+/* Split a cache file into its recorded probe and certificate. */
+static kw_rv
+parse_entry(kw_view v, kw_view *probe, kw_view *cert)
+{
+	uint8_t magic[4];
+	uint16_t plen;
+	kw_rv rv;
+
+	if ((rv = kw_view_get_bytes(&v, magic, 4)) != KW_OK)
+		return rv;
+	if (memcmp(magic, "KWC1", 4) != 0)
+		return KW_ERR_FORMAT;
+	if ((rv = kw_view_get_u16be(&v, &plen)) != KW_OK ||
+	    (rv = kw_view_get_view(&v, plen, probe)) != KW_OK)
+		return rv;
+	kw_view_get_rest(&v, cert);
+	return cert->len > 0 ? KW_OK : KW_ERR_TRUNCATED;
+}
+
 kw_rv
-kwp11_cache_get(uint32_t serial, uint8_t slot, const EVP_PKEY *pub, kw_buf *der)
+kwp11_cache_get(uint32_t serial, uint8_t slot, const EVP_PKEY *pub, kw_view probe, kw_buf *der)
 {
 	char path[PATH_MAX];
 	const unsigned char *p;
+	kw_view rprobe, cert;
+	kw_buf file;
 	EVP_PKEY *k = NULL;
 	X509 *x = NULL;
 	kw_rv rv;
 
 	if ((rv = cache_path(serial, slot, path, sizeof(path))) != KW_OK)
 		return rv;
+	kw_buf_init(&file, CACHE_MAX_FILE + 1024);
 	kw_buf_reset(der);
-	if ((rv = read_file(path, der)) != KW_OK)
+	if ((rv = read_file(path, &file)) != KW_OK ||
+	    (rv = parse_entry(kw_buf_view(&file), &rprobe, &cert)) != KW_OK)
 		goto bad;
-	p = der->data;
 	rv = KW_ERR_FORMAT;
-	if (der->len == 0 || (x = d2i_X509(NULL, &p, (long)der->len)) == NULL ||
-	    p != der->data + der->len || (k = X509_get_pubkey(x)) == NULL ||
-	    EVP_PKEY_eq(k, pub) != 1)
+	if (!kw_view_equal(rprobe, probe))
+		goto bad;   /* the card's object changed */
+	p = cert.ptr;
+	if ((x = d2i_X509(NULL, &p, (long)cert.len)) == NULL || p != cert.ptr + cert.len ||
+	    (k = X509_get_pubkey(x)) == NULL || EVP_PKEY_eq(k, pub) != 1)
 		goto bad;
-	rv = KW_OK;
+	if ((rv = kw_buf_put_view(der, cert)) != KW_OK)
+		goto bad;
 	goto out;
 bad:
 	if (rv != KW_ERR_NOT_FOUND) {
@@ -105,6 +141,7 @@ bad:
 	}
 	kw_buf_reset(der);
 out:
+	kw_buf_free(&file);
 	EVP_PKEY_free(k);
 	X509_free(x);
 	return rv;
@@ -132,31 +169,47 @@ mkdirs(void)
 }
 
 kw_rv
-kwp11_cache_put(uint32_t serial, uint8_t slot, const uint8_t *der, size_t len)
+kwp11_cache_put(uint32_t serial, uint8_t slot, kw_view probe, const uint8_t *der, size_t len)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 32];
+	kw_buf file;
 	size_t off = 0;
 	ssize_t w;
 	int fd, n;
 	kw_rv rv;
 
-	if (len == 0 || len > CACHE_MAX_FILE)
+	if (len == 0 || len > CACHE_MAX_FILE || probe.len > 0xffff)
 		return KW_ERR_RANGE;
-	if ((rv = cache_path(serial, slot, path, sizeof(path))) != KW_OK || (rv = mkdirs()) != KW_OK)
+	kw_buf_init(&file, CACHE_MAX_FILE + 1024);
+	if ((rv = kw_buf_put(&file, "KWC1", 4)) != KW_OK ||
+	    (rv = kw_buf_put_u16be(&file, (uint16_t)probe.len)) != KW_OK ||
+	    (rv = kw_buf_put_view(&file, probe)) != KW_OK ||
+	    (rv = kw_buf_put(&file, der, len)) != KW_OK) {
+		kw_buf_free(&file);
 		return rv;
+	}
+	der = file.data;
+	len = file.len;
+	if ((rv = cache_path(serial, slot, path, sizeof(path))) != KW_OK || (rv = mkdirs()) != KW_OK)
+		goto out;
+	rv = KW_ERR_RANGE;
 	n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return KW_ERR_RANGE;
+		goto out;
 	(void)unlink(tmp);
+	rv = KW_ERR_IO;
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-		return KW_ERR_IO;
+		goto out;
 	while (off < len && (w = write(fd, der + off, len - off)) > 0)
 		off += (size_t)w;
 	if (close(fd) != 0 || off != len || rename(tmp, path) != 0) {
 		(void)unlink(tmp);
-		return KW_ERR_IO;
+		goto out;
 	}
-	return KW_OK;
+	rv = KW_OK;
+out:
+	kw_buf_free(&file);
+	return rv;
 }
 
 kw_rv

@@ -78,7 +78,7 @@ create_cert(kwp11_token *tok, const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDL
 	if ((rv = card_write(tok, slot, v->pValue, v->ulValueLen, NULL)) != CKR_OK)
 		return rv;
 	if (tok->have_serial)
-		(void)kwp11_cache_put(tok->serial, slot, v->pValue, v->ulValueLen);
+		(void)kwp11_cache_drop(tok->serial, slot);   /* re-read and re-recorded later */
 	if (kwp11_obj_find_slot(tok, slot, CKO_PRIVATE_KEY) != NULL)
 		rv = kwp11_obj_set_slot(tok, slot, NULL, v->pValue, v->ulValueLen, true);
 	else

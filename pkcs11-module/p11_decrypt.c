@@ -94,11 +94,8 @@ decrypt_card(kwp11_session *s, const kwp11_obj *o, const uint8_t *in, size_t len
 	CK_RV rv;
 
 	kw_buf_init(&out, KW_BUF_DEFAULT_MAX);
-	krv = kwp11_token_private_op(s->tok, o->slot, o->alg, in, len, &out);
-	if (krv != KW_OK) {
-		rv = kwp11_token_fail(s->tok, krv);
+	if ((rv = kwp11_op_card(s, o, in, len, &out)) != CKR_OK)
 		goto out;
-	}
 	if (out.len > k) {
 		rv = CKR_DEVICE_ERROR;
 		goto out;

@@ -71,7 +71,7 @@ kwp11_derive(kwp11_session *s, CK_MECHANISM *mech, CK_OBJECT_HANDLE base,
 	always = s->op.need_ctx_login;
 	kwp11_op_reset(&s->op);
 	if (always)
-		return CKR_USER_NOT_LOGGED_IN;   /* no way to give a context PIN here */
+		return CKR_KEY_FUNCTION_NOT_PERMITTED;   /* CKA_DERIVE is false */
 	p = mech->pParameter;
 	if (p == NULL || mech->ulParameterLen != sizeof(*p) || p->kdf != CKD_NULL ||
 	    p->ulSharedDataLen != 0)

@@ -1,6 +1,6 @@
 /* The function lists and the v3.0 interface discovery: "PKCS 11" in
- * version 3.0 (the default) and 2.40. Both may be used before
- * C_Initialize. */
+ * version 3.0 (the default), 2.20 and 2.40 (C_GetFunctionList's). All may
+ * be used before C_Initialize. */
 #include <string.h>
 
 #include "p11_int.h"
@@ -9,6 +9,80 @@
 
 CK_FUNCTION_LIST kwp11_function_list = {
 	{ 2, 40 },
+	C_Initialize,
+	C_Finalize,
+	C_GetInfo,
+	C_GetFunctionList,
+	C_GetSlotList,
+	C_GetSlotInfo,
+	C_GetTokenInfo,
+	C_GetMechanismList,
+	C_GetMechanismInfo,
+	C_InitToken,
+	C_InitPIN,
+	C_SetPIN,
+	C_OpenSession,
+	C_CloseSession,
+	C_CloseAllSessions,
+	C_GetSessionInfo,
+	C_GetOperationState,
+	C_SetOperationState,
+	C_Login,
+	C_Logout,
+	C_CreateObject,
+	C_CopyObject,
+	C_DestroyObject,
+	C_GetObjectSize,
+	C_GetAttributeValue,
+	C_SetAttributeValue,
+	C_FindObjectsInit,
+	C_FindObjects,
+	C_FindObjectsFinal,
+	C_EncryptInit,
+	C_Encrypt,
+	C_EncryptUpdate,
+	C_EncryptFinal,
+	C_DecryptInit,
+	C_Decrypt,
+	C_DecryptUpdate,
+	C_DecryptFinal,
+	C_DigestInit,
+	C_Digest,
+	C_DigestUpdate,
+	C_DigestKey,
+	C_DigestFinal,
+	C_SignInit,
+	C_Sign,
+	C_SignUpdate,
+	C_SignFinal,
+	C_SignRecoverInit,
+	C_SignRecover,
+	C_VerifyInit,
+	C_Verify,
+	C_VerifyUpdate,
+	C_VerifyFinal,
+	C_VerifyRecoverInit,
+	C_VerifyRecover,
+	C_DigestEncryptUpdate,
+	C_DecryptDigestUpdate,
+	C_SignEncryptUpdate,
+	C_DecryptVerifyUpdate,
+	C_GenerateKey,
+	C_GenerateKeyPair,
+	C_WrapKey,
+	C_UnwrapKey,
+	C_DeriveKey,
+	C_SeedRandom,
+	C_GenerateRandom,
+	C_GetFunctionStatus,
+	C_CancelFunction,
+	C_WaitForSlotEvent,
+};
+
+/* The same list labelled 2.20, the legacy interface OpenSC's modules offer
+ * and its p11test expects as the second one. */
+static CK_FUNCTION_LIST function_list_220 = {
+	{ 2, 20 },
 	C_Initialize,
 	C_Finalize,
 	C_GetInfo,
@@ -179,6 +253,7 @@ static CK_CHAR iface_name[] = "PKCS 11";
 
 static CK_INTERFACE ifaces[] = {
 	{ iface_name, &kwp11_function_list_3_0, 0 },
+	{ iface_name, &function_list_220, 0 },
 	{ iface_name, &kwp11_function_list, 0 },
 };
 #define NIFACES (sizeof(ifaces) / sizeof(ifaces[0]))

@@ -57,6 +57,8 @@ void kwp11_obj_clear(kwp11_obj *o);
 /* Is the object private (CKA_PRIVATE): a key whose use needs the PIN
  * (PIN policy NEVER, and 9E by default, do not)? Hidden before login. */
 bool kwp11_obj_needs_pin(const kwp11_obj *o);
+/* CKA_ALWAYS_AUTHENTICATE: PIN policy "always" (9C by default). */
+bool kwp11_obj_always_auth(const kwp11_obj *o);
 /* CKA_ID byte for a PIV key slot (9A=01 ... 95=18), 0 if none; inverse. */
 uint8_t kwp11_slot_to_id(uint8_t slot);
 uint8_t kwp11_id_to_slot(uint8_t id);
@@ -124,13 +126,24 @@ kwp11_obj *kwp11_obj_find_slot(kwp11_token *tok, uint8_t slot, CK_OBJECT_CLASS c
  * deselected by another process). */
 kw_rv kwp11_token_private_op(kwp11_token *tok, uint8_t slot, uint8_t alg,
     const uint8_t *in, size_t in_len, kw_buf *out);
+/* The same preceded, in the same transaction, by SELECT + VERIFY with the
+ * PIN of a context-specific login (PIN-always keys). *tries gets the
+ * counter on a wrong PIN. */
+kw_rv kwp11_token_private_op_pin(kwp11_token *tok, const kw_secret *pin, uint8_t slot,
+    uint8_t alg, const uint8_t *in, size_t in_len, kw_buf *out, int *tries);
 kw_rv kwp11_token_ecdh(kwp11_token *tok, uint8_t slot, uint8_t alg,
     const uint8_t *pt, size_t pt_len, kw_buf *out);
 
 /* ---- cache of public material (p11_cache.c) ---- */
-/* Look up a certificate for (serial, slot) whose public key equals pub. */
-kw_rv kwp11_cache_get(uint32_t serial, uint8_t slot, const EVP_PKEY *pub, kw_buf *der);
-kw_rv kwp11_cache_put(uint32_t serial, uint8_t slot, const uint8_t *der, size_t len);
+bool kwp11_cache_enabled(void);
+/* Look up a certificate for (serial, slot): used only if the card's answer
+ * to a one-APDU probe of the certificate object (the first response chunk
+ * and status word) equals the one recorded with it, and the certificate's
+ * public key equals pub (the key the card reports). */
+kw_rv kwp11_cache_get(uint32_t serial, uint8_t slot, const EVP_PKEY *pub, kw_view probe,
+    kw_buf *der);
+kw_rv kwp11_cache_put(uint32_t serial, uint8_t slot, kw_view probe, const uint8_t *der,
+    size_t len);
 kw_rv kwp11_cache_drop(uint32_t serial, uint8_t slot);
 
 /* ---- sessions (p11_session.c) ---- */
@@ -149,6 +162,8 @@ typedef struct kwp11_op {
 	bool multipart;            /* an Update was called */
 	bool need_ctx_login;       /* CKA_ALWAYS_AUTHENTICATE key */
 	bool ctx_login_done;
+	kw_secret ctx_pin;         /* given to C_Login(CKU_CONTEXT_SPECIFIC), sent once
+	                            * with the operation, wiped with it */
 	bool have_result;          /* result kept for a retry with a bigger buffer */
 	kw_buf result;
 } kwp11_op;
@@ -254,6 +269,10 @@ CK_RV kwp11_generate_key_pair(kwp11_session *s, CK_MECHANISM *mech,
     CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv);
 CK_RV kwp11_create_object(kwp11_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out);
 CK_RV kwp11_destroy_object(kwp11_session *s, CK_OBJECT_HANDLE h);
+/* Sign or decrypt with the op's key: one transaction, the context PIN
+ * first for PIN-always keys (p11_sign.c). */
+CK_RV kwp11_op_card(kwp11_session *s, const kwp11_obj *o, const uint8_t *in, size_t len,
+    kw_buf *out);
 /* Key lookup + mechanism + login checks shared by the *Init calls. */
 CK_RV kwp11_op_key(kwp11_session *s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
     CK_FLAGS use, kwp11_obj **out);

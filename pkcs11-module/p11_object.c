@@ -11,6 +11,7 @@
 
 #include <openssl/x509.h>
 
+#include "kw_apdu.h"
 #include "kw_log.h"
 #include "p11_int.h"
 
@@ -71,6 +72,16 @@ kwp11_obj_needs_pin(const kwp11_obj *o)
 	if (o->pin_policy == KW_PIV_PIN_POLICY_NEVER)
 		return false;
 	return !(o->pin_policy == KW_PIV_PIN_POLICY_DEFAULT && o->slot == KW_PIV_SLOT_CARDAUTH);
+}
+
+bool
+kwp11_obj_always_auth(const kwp11_obj *o)
+{
+	if (o->cls != CKO_PRIVATE_KEY)
+		return false;
+	if (o->pin_policy == KW_PIV_PIN_POLICY_ALWAYS)
+		return true;
+	return o->pin_policy == KW_PIV_PIN_POLICY_DEFAULT && o->slot == KW_PIV_SLOT_SIGN;
 }
 
 void
@@ -229,19 +240,61 @@ out:
 	return rv;
 }
 
-/* The certificate of a slot whose key we know: verified cache, else card. */
+/* One short GET DATA of the certificate object without collecting the
+ * rest (no GET RESPONSE): its first chunk and status word identify the
+ * object's current contents. KW_ERR_NOT_FOUND when there is none. */
+static kw_rv
+cert_probe(kwp11_token *tok, uint8_t slot, kw_buf *probe)
+{
+	uint32_t tag = kw_piv_slot_cert_tag(slot);
+	uint8_t cmd[11] = { 0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0, 0, 0, 0x00 };
+	uint8_t resp[258];
+	size_t rlen = sizeof(resp);
+	kw_rv rv;
+
+	cmd[7] = (uint8_t)(tag >> 16);
+	cmd[8] = (uint8_t)(tag >> 8);
+	cmd[9] = (uint8_t)tag;
+	if ((rv = kw_apdu_cla_for_channel(0x00, kw_transport_channel(tok->t), &cmd[0])) != KW_OK ||
+	    (rv = kw_transport_transmit(tok->t, cmd, sizeof(cmd), resp, &rlen)) != KW_OK)
+		return rv;
+	if (rlen < 2)
+		return KW_ERR_PROTOCOL;
+	if (resp[rlen - 2] == 0x6A && resp[rlen - 1] == 0x82)
+		return KW_ERR_NOT_FOUND;
+	if (resp[rlen - 2] != 0x61 && !(resp[rlen - 2] == 0x90 && resp[rlen - 1] == 0x00))
+		return KW_ERR_CARD;
+	return kw_buf_put(probe, resp, rlen);
+}
+
+/* The certificate of a slot whose key we know: the verified cache, else
+ * the card (and the cache records it with its probe). */
 static kw_rv
 slot_cert(kwp11_token *tok, uint8_t slot, const EVP_PKEY *pub, kw_buf *der)
 {
-	kw_rv rv;
+	bool cache = pub != NULL && tok->have_serial && kwp11_cache_enabled();
+	kw_buf probe;
+	kw_rv rv, prv = KW_ERR_NOT_SUPPORTED;
 
-	if (pub != NULL && tok->have_serial &&
-	    kwp11_cache_get(tok->serial, slot, pub, der) == KW_OK)
-		return KW_OK;
+	kw_buf_init(&probe, 512);
+	if (cache) {
+		prv = cert_probe(tok, slot, &probe);
+		if (prv == KW_ERR_NOT_FOUND) {
+			rv = KW_ERR_NOT_FOUND;
+			goto out;
+		}
+		if (prv == KW_OK && kwp11_cache_get(tok->serial, slot, pub, kw_buf_view(&probe),
+		    der) == KW_OK) {
+			rv = KW_OK;
+			goto out;
+		}
+	}
 	kw_buf_reset(der);
 	rv = kw_piv_read_cert(tok->piv, slot, der);
-	if (rv == KW_OK && tok->have_serial && pub != NULL)
-		(void)kwp11_cache_put(tok->serial, slot, der->data, der->len);
+	if (rv == KW_OK && cache && prv == KW_OK)
+		(void)kwp11_cache_put(tok->serial, slot, kw_buf_view(&probe), der->data, der->len);
+out:
+	kw_buf_free(&probe);
 	return rv;
 }
 
@@ -310,6 +363,11 @@ enumerate_slots(kwp11_token *tok)
 				rv = KW_OK;
 			} else if (rv == KW_OK) {
 				tok->has_metadata = 1;
+			} else if (rv == KW_ERR_CRYPTO || rv == KW_ERR_FORMAT) {
+				/* metadata unusable here (e.g. an OpenSSL engine in the
+				 * host application refuses key import): the certificate */
+				kw_debug("slot %02x: metadata unusable, reading the certificate", slot);
+				rv = enum_slot_cert(tok, slot, &der);
 			}
 		}
 		if (tok->has_metadata == 0)

@@ -3,9 +3,11 @@
  * - CKU_USER: VERIFY the PIN (key reference 80), preceded by SELECT in the
  *   same transaction so the PIN can only reach the PIV applet. The PIN is
  *   sent exactly once per call and never kept.
- * - CKU_CONTEXT_SPECIFIC: the same VERIFY, for a key with
- *   CKA_ALWAYS_AUTHENTICATE (PIN policy "always", 9C by default); it
- *   authorises the one operation that is active on the session.
+ * - CKU_CONTEXT_SPECIFIC: for a key with CKA_ALWAYS_AUTHENTICATE (PIN
+ *   policy "always", 9C by default): the PIN is held with the active
+ *   operation and sent once, by VERIFY right before the card operation in
+ *   the same transaction (a wrong PIN is then reported by that C_Sign or
+ *   C_Decrypt as CKR_PIN_INCORRECT).
  * - CKU_SO: the PUK (kept in locked memory until logout, as PIV has no way
  *   to check a PUK without using it), so that C_InitPIN unblocks the PIN
  *   (RESET RETRY COUNTER) and C_SetPIN changes the PUK; or, when longer
@@ -104,6 +106,27 @@ so_login(kwp11_token *tok, const uint8_t *pin, CK_ULONG len)
 	return CKR_OK;
 }
 
+/* The PIN is kept (locked memory) with the active operation and sent
+ * with it, once: see kwp11_op_card(). */
+static CK_RV
+context_login(kwp11_session *s, const uint8_t *pin, CK_ULONG len)
+{
+	if (s->op.kind == KWP11_OP_NONE)
+		return CKR_OPERATION_NOT_INITIALIZED;
+	if (pin == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if (len < 6 || len > 8)
+		return CKR_PIN_LEN_RANGE;
+	if (s->tok->pin_tries == 0)
+		return CKR_PIN_LOCKED;
+	if (!s->op.need_ctx_login)
+		return CKR_OK;   /* nothing to authorise: the key needs no context login */
+	if (kw_secret_set(&s->op.ctx_pin, pin, len) != KW_OK)
+		return CKR_HOST_MEMORY;
+	s->op.ctx_login_done = true;
+	return CKR_OK;
+}
+
 CK_RV
 kwp11_login(kwp11_module *m, kwp11_session *s, CK_USER_TYPE user, const uint8_t *pin,
     CK_ULONG len)
@@ -130,11 +153,7 @@ kwp11_login(kwp11_module *m, kwp11_session *s, CK_USER_TYPE user, const uint8_t 
 			return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
 		return so_login(tok, pin, len);
 	case CKU_CONTEXT_SPECIFIC:
-		if (s->op.kind == KWP11_OP_NONE)
-			return CKR_OPERATION_NOT_INITIALIZED;
-		if ((rv = verify_pin(tok, pin, len)) == CKR_OK)
-			s->op.ctx_login_done = true;
-		return rv;
+		return context_login(s, pin, len);
 	default:
 		return CKR_USER_TYPE_INVALID;
 	}

@@ -17,6 +17,7 @@ kwp11_op_reset(kwp11_op *op)
 	kw_buf_free(&op->label);
 	kw_buf_free(&op->data);
 	kw_buf_free(&op->result);
+	kw_secret_free(&op->ctx_pin);
 	memset(op, 0, sizeof(*op));
 }
 

@@ -53,14 +53,6 @@ is_ecdsa(CK_MECHANISM_TYPE m)
 	    m == CKM_ECDSA_SHA384 || m == CKM_ECDSA_SHA512;
 }
 
-static bool
-key_always_auth(const kwp11_obj *o)
-{
-	if (o->pin_policy == KW_PIV_PIN_POLICY_ALWAYS)
-		return true;
-	return o->pin_policy == KW_PIV_PIN_POLICY_DEFAULT && o->slot == KW_PIV_SLOT_SIGN;
-}
-
 static CK_RV
 pss_params(kwp11_op *op, const CK_MECHANISM *mech)
 {
@@ -100,7 +92,7 @@ kwp11_op_key(kwp11_session *s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key, CK_FLAG
 		return rv;
 	if (kwp11_obj_needs_pin(o) && s->tok->login != KWP11_LOGIN_USER)
 		return CKR_USER_NOT_LOGGED_IN;
-	s->op.need_ctx_login = key_always_auth(o);
+	s->op.need_ctx_login = kwp11_obj_always_auth(o);
 	s->op.mech = mech->mechanism;
 	s->op.obj = (size_t)(o - s->tok->objs);
 	*out = o;
@@ -204,11 +196,8 @@ sign_card(kwp11_session *s, const kwp11_obj *o, const uint8_t *in, size_t len, u
 	kw_buf_init(&out, KW_BUF_DEFAULT_MAX);
 	if ((rv = sign_block(op, o, in, len, &blk)) != CKR_OK)
 		goto out;
-	krv = kwp11_token_private_op(s->tok, o->slot, o->alg, blk.data, blk.len, &out);
-	if (krv != KW_OK) {
-		rv = kwp11_token_fail(s->tok, krv);
+	if ((rv = kwp11_op_card(s, o, blk.data, blk.len, &out)) != CKR_OK)
 		goto out;
-	}
 	if (is_ecdsa(op->mech)) {
 		krv = kwp11_ecdsa_der_to_raw(kw_buf_view(&out), need / 2, sig);
 		rv = krv == KW_OK ? CKR_OK : CKR_DEVICE_ERROR;
@@ -224,6 +213,45 @@ out:
 	kw_buf_free(&blk);
 	kw_buf_free(&out);
 	return rv;
+}
+
+/* The card operation of a sign or decrypt. For a PIN-always key the PIN
+ * of the context-specific login is verified right before, in the same
+ * transaction and under the token lock, so that no other thread or
+ * process can use up the card's one-operation authorisation in between;
+ * it is sent once and wiped with the operation. */
+CK_RV
+kwp11_op_card(kwp11_session *s, const kwp11_obj *o, const uint8_t *in, size_t len, kw_buf *out)
+{
+	kwp11_token *tok = s->tok;
+	int tries = -1;
+	kw_rv krv;
+
+	if (!s->op.need_ctx_login) {
+		krv = kwp11_token_private_op(tok, o->slot, o->alg, in, len, out);
+		return krv == KW_OK ? CKR_OK : kwp11_token_fail(tok, krv);
+	}
+	krv = kwp11_token_private_op_pin(tok, &s->op.ctx_pin, o->slot, o->alg, in, len, out,
+	    &tries);
+	kw_secret_free(&s->op.ctx_pin);
+	s->op.ctx_login_done = false;
+	if (tries >= 0)
+		tok->pin_tries = tries;
+	switch (krv) {
+	case KW_OK:
+		return CKR_OK;
+	case KW_ERR_PIN_INCORRECT:
+		kwp11_login_clear(tok);   /* a failed VERIFY resets the card's PIN status */
+		return CKR_PIN_INCORRECT;
+	case KW_ERR_PIN_BLOCKED:
+		kwp11_login_clear(tok);
+		tok->pin_tries = 0;
+		return CKR_PIN_LOCKED;
+	case KW_ERR_SECURITY:
+		return CKR_USER_NOT_LOGGED_IN;   /* the user's login stays */
+	default:
+		return kwp11_token_fail(tok, krv);
+	}
 }
 
 /* Length query / buffer check / always-authenticate check. Returns

@@ -258,6 +258,22 @@ kwp11_token_private_op(kwp11_token *tok, uint8_t slot, uint8_t alg,
 }
 
 kw_rv
+kwp11_token_private_op_pin(kwp11_token *tok, const kw_secret *pin, uint8_t slot,
+    uint8_t alg, const uint8_t *in, size_t in_len, kw_buf *out, int *tries)
+{
+	kw_rv rv;
+
+	*tries = -1;
+	if ((rv = kwp11_token_begin(tok)) != KW_OK)
+		return rv;
+	if ((rv = kw_piv_select(tok->piv)) == KW_OK &&
+	    (rv = kw_piv_verify(tok->piv, KW_PIV_REF_PIN, pin->ptr, pin->len, tries)) == KW_OK)
+		rv = kw_piv_private_op(tok->piv, slot, alg, in, in_len, out);
+	kwp11_token_end(tok);
+	return rv;
+}
+
+kw_rv
 kwp11_token_ecdh(kwp11_token *tok, uint8_t slot, uint8_t alg,
     const uint8_t *pt, size_t pt_len, kw_buf *out)
 {

@@ -145,10 +145,13 @@ test_attributes(void **state)
 	assert_int_equal(C_GetAttributeValue(s, k, t, 1), CKR_ATTRIBUTE_SENSITIVE);
 	t[0].type = 0x80001234UL; t[0].ulValueLen = sizeof(mod);
 	assert_int_equal(C_GetAttributeValue(s, k, t, 1), CKR_ATTRIBUTE_TYPE_INVALID);
-	/* CKA_DERIVE on EC private and public keys, not on RSA */
+	/* CKA_DERIVE on EC private and public keys, not on RSA, nor on the
+	 * PIN-always 9C (no context login can precede C_DeriveKey) */
 	t[0].type = CKA_DERIVE; t[0].pValue = &b; t[0].ulValueLen = 1;
-	assert_int_equal(C_GetAttributeValue(s, ec, t, 1), CKR_OK);
+	assert_int_equal(C_GetAttributeValue(s, p11f_find(s, CKO_PRIVATE_KEY, 5), t, 1), CKR_OK);
 	assert_int_equal(b, CK_TRUE);
+	assert_int_equal(C_GetAttributeValue(s, ec, t, 1), CKR_OK);
+	assert_int_equal(b, CK_FALSE);
 	assert_int_equal(C_GetAttributeValue(s, ecpub, t, 1), CKR_OK);
 	assert_int_equal(b, CK_TRUE);
 	assert_int_equal(C_GetAttributeValue(s, k, t, 1), CKR_OK);
@@ -237,6 +240,7 @@ test_sign_ec_always_auth(void **state)
 {
 	CK_SESSION_HANDLE s = user_session();
 	CK_OBJECT_HANDLE k = p11f_find(s, CKO_PRIVATE_KEY, 2);
+	CK_OBJECT_HANDLE rsa = p11f_find(s, CKO_PRIVATE_KEY, 1);
 	CK_MECHANISM m = { CKM_ECDSA_SHA256, NULL, 0 };
 	CK_BYTE sig[64];
 	CK_ULONG len = sizeof(sig);
@@ -257,9 +261,11 @@ test_sign_ec_always_auth(void **state)
 	    CKR_OPERATION_NOT_INITIALIZED);
 	assert_int_equal(C_SignInit(s, &m, k), CKR_OK);
 	assert_int_equal(C_Login(s, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)"123456", 6), CKR_OK);
-	assert_int_equal(p11f_cards[0].verifies, verifies + 1);
+	/* sent once, with the operation, in its transaction */
+	assert_int_equal(p11f_cards[0].verifies, verifies);
 	len = sizeof(sig);
 	assert_int_equal(C_Sign(s, (CK_BYTE_PTR)"msg", 3, sig, &len), CKR_OK);
+	assert_int_equal(p11f_cards[0].verifies, verifies + 1);
 	assert_int_equal(len, 64);
 	assert_int_equal(p11f_cards[0].verifies, verifies + 1);
 	/* verify r||s with OpenSSL */
@@ -279,6 +285,40 @@ test_sign_ec_always_auth(void **state)
 	assert_int_equal(C_SignInit(s, &m, k), CKR_OK);
 	len = sizeof(sig);
 	assert_int_equal(C_Sign(s, (CK_BYTE_PTR)"msg", 3, sig, &len), CKR_USER_NOT_LOGGED_IN);
+	/* two sessions interleaving their context logins both succeed: the
+	 * card's one-operation authorisation cannot be taken by the other */
+	{
+		CK_SESSION_HANDLE s2 = p11f_open(0, false);
+		CK_ULONG len2 = sizeof(sig);
+
+		assert_int_equal(C_SignInit(s, &m, k), CKR_OK);
+		assert_int_equal(C_SignInit(s2, &m, k), CKR_OK);
+		assert_int_equal(C_Login(s, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)"123456", 6), CKR_OK);
+		assert_int_equal(C_Login(s2, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)"123456", 6), CKR_OK);
+		len = sizeof(sig);
+		assert_int_equal(C_Sign(s, (CK_BYTE_PTR)"msg", 3, sig, &len), CKR_OK);
+		assert_int_equal(C_Sign(s2, (CK_BYTE_PTR)"msg", 3, sig, &len2), CKR_OK);
+	}
+	/* a wrong context PIN: reported by the operation, sent once */
+	verifies = p11f_cards[0].verifies;
+	assert_int_equal(C_SignInit(s, &m, k), CKR_OK);
+	assert_int_equal(C_Login(s, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)"000000", 6), CKR_OK);
+	len = sizeof(sig);
+	assert_int_equal(C_Sign(s, (CK_BYTE_PTR)"msg", 3, sig, &len), CKR_PIN_INCORRECT);
+	assert_int_equal(p11f_cards[0].verifies, verifies + 1);
+	/* a failed VERIFY resets the card's PIN status: logged out */
+	m.mechanism = CKM_SHA256_RSA_PKCS;
+	k = rsa;
+	assert_int_equal(C_SignInit(s, &m, k), CKR_USER_NOT_LOGGED_IN);
+	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"123456", 6), CKR_OK);
+	assert_int_equal(C_SignInit(s, &m, k), CKR_OK);
+	len = 0;
+	assert_int_equal(C_Sign(s, (CK_BYTE_PTR)"msg", 3, NULL, &len), CKR_OK);
+	{
+		CK_BYTE big[256];
+
+		assert_int_equal(C_Sign(s, (CK_BYTE_PTR)"msg", 3, big, &len), CKR_OK);
+	}
 }
 
 static CK_ULONG
@@ -466,6 +506,8 @@ test_derive(void **state)
 	EVP_PKEY_free(peer);
 	assert_int_equal(C_DestroyObject(s, dk), CKR_OK);
 	assert_int_equal(C_GetAttributeValue(s, dk, &v, 1), CKR_OBJECT_HANDLE_INVALID);
+	assert_int_equal(C_DeriveKey(s, &m, p11f_find(s, CKO_PRIVATE_KEY, 2), t, 4, &dk),
+	    CKR_KEY_FUNCTION_NOT_PERMITTED);
 	p.kdf = CKD_SHA1_KDF;
 	assert_int_equal(C_DeriveKey(s, &m, k, t, 4, &dk), CKR_MECHANISM_PARAM_INVALID);
 }
@@ -487,7 +529,8 @@ test_cache(void **state)
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
 	s = user_session();
 	assert_int_equal(p11f_count(s, all, 0), 11);
-	assert_int_equal(p11f_cards[0].get_data, 4);
+	/* cold: probe + read for 9A, 9C, 82; the probe tells 9D has none */
+	assert_int_equal(p11f_cards[0].get_data, 7);
 	snprintf(path, sizeof(path), "%s/keyward/piv-11111111-9a.der", cache_dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -497,7 +540,23 @@ test_cache(void **state)
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
 	s = user_session();
 	assert_int_equal(p11f_count(s, all, 0), 11);
-	assert_int_equal(p11f_cards[0].get_data, 1);   /* only 9D (no cert) */
+	assert_int_equal(p11f_cards[0].get_data, 4);   /* one probe each */
+	/* a certificate replaced behind the module's back (same key): re-read */
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+	p11f_new_cert(&p11f_cards[0].keys[0]);
+	p11f_cards[0].get_data = 0;
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	s = user_session();
+	assert_int_equal(p11f_count(s, all, 0), 11);
+	assert_int_equal(p11f_cards[0].get_data, 5);
+	{
+		CK_OBJECT_HANDLE c = p11f_find(s, CKO_CERTIFICATE, 1);
+		CK_BYTE buf[2048];
+		CK_ATTRIBUTE v = { CKA_VALUE, buf, sizeof(buf) };
+		assert_int_equal(C_GetAttributeValue(s, c, &v, 1), CKR_OK);
+		assert_int_equal(v.ulValueLen, p11f_cards[0].keys[0].cert_len);
+		assert_memory_equal(buf, p11f_cards[0].keys[0].cert, v.ulValueLen);
+	}
 	/* a corrupt entry and one with another key's certificate are ignored */
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
 	f = fopen(path, "w");
@@ -512,7 +571,7 @@ test_cache(void **state)
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
 	s = user_session();
 	assert_int_equal(p11f_count(s, all, 0), 11);
-	assert_int_equal(p11f_cards[0].get_data, 3);   /* 9A and 9C re-read, and 9D */
+	assert_int_equal(p11f_cards[0].get_data, 6);   /* 9A and 9C probed and re-read */
 	{
 		CK_OBJECT_HANDLE c = p11f_find(s, CKO_CERTIFICATE, 2);
 		CK_BYTE buf[2048];

@@ -114,6 +114,8 @@ p11f_free(void)
 	}
 }
 
+static long cert_serial = 1;
+
 static void
 make_cert(p11f_key *k)
 {
@@ -124,7 +126,7 @@ make_cert(p11f_key *k)
 
 	assert_non_null(x);
 	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), k->slot);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), cert_serial++);
 	X509_gmtime_adj(X509_getm_notBefore(x), 0);
 	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
 	n = X509_get_subject_name(x);
@@ -139,6 +141,13 @@ make_cert(p11f_key *k)
 	k->cert_len = (size_t)len;
 	OPENSSL_free(der);
 	X509_free(x);
+}
+
+void
+p11f_new_cert(p11f_key *k)
+{
+	free(k->cert);
+	make_cert(k);
 }
 
 p11f_key *
@@ -454,17 +463,61 @@ parse_apdu(kw_view cmd, uint8_t hdr[4], kw_view *data)
 	return true;
 }
 
+static kw_rv dispatch(p11f_card *c, kw_view cmd, kw_buf *r);
+
+/* Give at most 256 bytes per answer to a short command, the rest through
+ * GET RESPONSE (61xx), like a card without extended length. */
+static void
+send_chunk(p11f_card *c, kw_buf *r)
+{
+	size_t n = c->pending_len > 256 ? 256 : c->pending_len;
+
+	kw_buf_put(r, c->pending, n);
+	memmove(c->pending, c->pending + n, c->pending_len - n);
+	c->pending_len -= n;
+	if (c->pending_len > 0)
+		sw(r, (uint16_t)(0x6100 | (c->pending_len > 255 ? 0 : c->pending_len)));
+	else
+		sw(r, 0x9000);
+}
+
 kw_rv
 p11f_handler(void *arg, kw_view cmd, kw_buf *r)
 {
-	static const uint8_t apt[] = { 0x61, 0x11, 0x4f, 0x06, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00,
-	    0x79, 0x07, 0x4f, 0x05, 0xa0, 0x00, 0x00, 0x03, 0x08 };
 	p11f_card *c = arg;
-	uint8_t h[4], b[4];
-	kw_view data;
+	kw_buf full;
+	kw_rv rv;
 
 	if (c->removed)
 		return KW_ERR_CARD_REMOVED;
+	if (cmd.len >= 2 && cmd.ptr[1] == 0xC0) {
+		c->apdus++;
+		send_chunk(c, r);
+		return KW_OK;
+	}
+	c->pending_len = 0;
+	kw_buf_init(&full, 16384);
+	rv = dispatch(c, cmd, &full);
+	if (rv == KW_OK && full.len > 258 && cmd.len != 7 && !(cmd.len > 7 && cmd.ptr[4] == 0)) {
+		/* short command: chunk the answer */
+		memcpy(c->pending, full.data, full.len - 2);
+		c->pending_len = full.len - 2;
+		send_chunk(c, r);
+	} else if (rv == KW_OK) {
+		kw_buf_put(r, full.data, full.len);
+	}
+	kw_buf_free(&full);
+	return rv;
+}
+
+static kw_rv
+dispatch(p11f_card *c, kw_view cmd, kw_buf *r)
+{
+	static const uint8_t apt[] = { 0x61, 0x11, 0x4f, 0x06, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00,
+	    0x79, 0x07, 0x4f, 0x05, 0xa0, 0x00, 0x00, 0x03, 0x08 };
+	uint8_t h[4], b[4];
+	kw_view data;
+
 	c->apdus++;
 	if (!parse_apdu(cmd, h, &data)) {
 		sw(r, 0x6700);

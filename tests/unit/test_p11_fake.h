@@ -33,6 +33,8 @@ typedef struct p11f_card {
 	size_t nkeys;
 	uint8_t chain[4096];      /* chained command data */
 	size_t chain_len;
+	uint8_t pending[8192];    /* response data left for GET RESPONSE */
+	size_t pending_len;
 	/* counters */
 	unsigned apdus, verifies, selects, get_data, metadata, gen_auth;
 } p11f_card;
@@ -48,6 +50,8 @@ p11f_key *p11f_add_key(p11f_card *c, uint8_t slot, int rsa_bits, uint8_t pin_pol
 /* Standard token: 9A RSA-2048+cert, 9C P-256+cert (PIN always), 9D
  * RSA-2048 without cert, 82 P-256+cert (retired). */
 void p11f_standard(p11f_card *c);
+/* Replace a key's certificate by a new one for the same key. */
+void p11f_new_cert(p11f_key *k);
 EVP_PKEY *p11f_rsa2048(void);      /* cached test keys (slow to make) */
 
 /* Module helpers for tests */

@@ -141,13 +141,13 @@ test_interfaces(void **state)
 {
 	CK_INTERFACE list[4], *ifc = NULL;
 	CK_ULONG n = 0;
-	CK_VERSION v240 = { 2, 40 }, v30 = { 3, 0 }, v99 = { 9, 9 };
+	CK_VERSION v240 = { 2, 40 }, v220 = { 2, 20 }, v30 = { 3, 0 }, v99 = { 9, 9 };
 	CK_FUNCTION_LIST *fl = NULL;
 	CK_FUNCTION_LIST_3_0 *f3;
 
 	(void)state;
 	assert_int_equal(C_GetInterfaceList(NULL, &n), CKR_OK);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	n = 1;
 	assert_int_equal(C_GetInterfaceList(list, &n), CKR_BUFFER_TOO_SMALL);
 	n = 4;
@@ -159,6 +159,9 @@ test_interfaces(void **state)
 	assert_ptr_equal(f3->C_SessionCancel, C_SessionCancel);
 	assert_ptr_equal(f3->C_MessageVerifyFinal, C_MessageVerifyFinal);
 	assert_int_equal(C_GetInterface((CK_UTF8CHAR_PTR)"PKCS 11", &v30, &ifc, 0), CKR_OK);
+	assert_int_equal(C_GetInterface((CK_UTF8CHAR_PTR)"PKCS 11", &v220, &ifc, 0), CKR_OK);
+	assert_ptr_equal(ifc->pFunctionList, list[1].pFunctionList);
+	assert_int_equal(((CK_VERSION *)ifc->pFunctionList)->minor, 20);
 	assert_int_equal(C_GetInterface((CK_UTF8CHAR_PTR)"PKCS 11", &v240, &ifc, 0), CKR_OK);
 	fl = ifc->pFunctionList;
 	assert_int_equal(fl->version.minor, 40);
