@@ -247,7 +247,8 @@ key_value(kwp11_token *tok, const kwp11_obj *o, CK_ATTRIBUTE_TYPE type, kw_buf *
 		/* EC keys; not a PIN-always key, whose context login cannot
 		 * precede the single C_DeriveKey call */
 		return put_bool(out, o->cls != CKO_SECRET_KEY && !is_rsa(o) &&
-		    !kwp11_obj_always_auth(o));
+		    !kwp11_obj_always_auth(o) && !(o->cls == CKO_PUBLIC_KEY &&
+		    kwp11_obj_always_auth(kwp11_obj_find_slot(tok, o->slot, CKO_PRIVATE_KEY))));
 	case CKA_LOCAL:
 		return put_bool(out, o->origin == KW_PIV_ORIGIN_GENERATED);
 	case CKA_KEY_GEN_MECHANISM:

@@ -1,6 +1,6 @@
 /* The function lists and the v3.0 interface discovery: "PKCS 11" in
- * version 3.0 (the default), 2.20 and 2.40 (C_GetFunctionList's). All may
- * be used before C_Initialize. */
+ * version 3.0 (the default) and 2.20 listed, 2.40 (C_GetFunctionList's)
+ * found by version. All may be used before C_Initialize. */
 #include <string.h>
 
 #include "p11_int.h"
@@ -251,11 +251,14 @@ CK_FUNCTION_LIST_3_0 kwp11_function_list_3_0 = {
 
 static CK_CHAR iface_name[] = "PKCS 11";
 
+/* Listed: 3.0 and 2.20 (exactly these two, as OpenSC's p11test expects);
+ * C_GetInterface also finds 2.40, C_GetFunctionList's list. */
 static CK_INTERFACE ifaces[] = {
 	{ iface_name, &kwp11_function_list_3_0, 0 },
 	{ iface_name, &function_list_220, 0 },
 	{ iface_name, &kwp11_function_list, 0 },
 };
+#define NLISTED 2
 #define NIFACES (sizeof(ifaces) / sizeof(ifaces[0]))
 
 KW_EXPORT CK_RV
@@ -266,16 +269,16 @@ C_GetInterfaceList(CK_INTERFACE_PTR pInterfacesList, CK_ULONG_PTR pulCount)
 	if (pulCount == NULL)
 		return CKR_ARGUMENTS_BAD;
 	if (pInterfacesList == NULL) {
-		*pulCount = NIFACES;
+		*pulCount = NLISTED;
 		return CKR_OK;
 	}
-	if (*pulCount < NIFACES) {
-		*pulCount = NIFACES;
+	if (*pulCount < NLISTED) {
+		*pulCount = NLISTED;
 		return CKR_BUFFER_TOO_SMALL;
 	}
-	for (i = 0; i < NIFACES; i++)
+	for (i = 0; i < NLISTED; i++)
 		pInterfacesList[i] = ifaces[i];
-	*pulCount = NIFACES;
+	*pulCount = NLISTED;
 	return CKR_OK;
 }
 

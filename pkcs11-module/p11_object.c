@@ -77,7 +77,7 @@ kwp11_obj_needs_pin(const kwp11_obj *o)
 bool
 kwp11_obj_always_auth(const kwp11_obj *o)
 {
-	if (o->cls != CKO_PRIVATE_KEY)
+	if (o == NULL || o->cls != CKO_PRIVATE_KEY)
 		return false;
 	if (o->pin_policy == KW_PIV_PIN_POLICY_ALWAYS)
 		return true;

@@ -153,6 +153,8 @@ test_attributes(void **state)
 	assert_int_equal(C_GetAttributeValue(s, ec, t, 1), CKR_OK);
 	assert_int_equal(b, CK_FALSE);
 	assert_int_equal(C_GetAttributeValue(s, ecpub, t, 1), CKR_OK);
+	assert_int_equal(b, CK_FALSE);   /* the same on both halves */
+	assert_int_equal(C_GetAttributeValue(s, p11f_find(s, CKO_PUBLIC_KEY, 5), t, 1), CKR_OK);
 	assert_int_equal(b, CK_TRUE);
 	assert_int_equal(C_GetAttributeValue(s, k, t, 1), CKR_OK);
 	assert_int_equal(b, CK_FALSE);
