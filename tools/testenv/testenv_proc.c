@@ -188,32 +188,40 @@ kwt_proc_tokens_running(const struct kwt_env *env)
 	return n;
 }
 
-/* SIGTERM the tokens (or pcscd), wait up to the grace period, SIGKILL
- * whatever is left, wait for it. */
+/* The tokens (tokens != 0) or pcscd. */
+static int
+kwt_proc_group_running(const struct kwt_env *env, int tokens)
+{
+	return tokens ? kwt_proc_tokens_running(env) :
+	    kwt_proc_running(&env->pcscd);
+}
+
+/* Send sig, wait up to the grace period; 1 if some still run. */
+static int
+kwt_proc_group_end(struct kwt_env *env, int tokens, int sig)
+{
+	long long deadline = kwt_now_ms() + KWT_STOP_GRACE_MS;
+	int i;
+
+	if (tokens) {
+		for (i = 0; i < env->opt.tokens; i++)
+			kwt_proc_signal(&env->tok[i].proc, sig);
+	} else {
+		kwt_proc_signal(&env->pcscd, sig);
+	}
+	while (kwt_proc_group_running(env, tokens) && kwt_now_ms() < deadline)
+		kwt_proc_wait_event(env, 100);
+	return kwt_proc_group_running(env, tokens);
+}
+
 static void
 kwt_proc_stop_group(struct kwt_env *env, int tokens)
 {
-	long long deadline;
-	int i, sig;
-
-	for (sig = SIGTERM; sig != 0; sig = sig == SIGTERM ? SIGKILL : 0) {
-		if (tokens) {
-			for (i = 0; i < env->opt.tokens; i++)
-				kwt_proc_signal(&env->tok[i].proc, sig);
-		} else {
-			kwt_proc_signal(&env->pcscd, sig);
-		}
-		deadline = kwt_now_ms() + KWT_STOP_GRACE_MS;
-		while ((tokens ? kwt_proc_tokens_running(env) :
-		    kwt_proc_running(&env->pcscd)) &&
-		    kwt_now_ms() < deadline)
-			kwt_proc_wait_event(env, 100);
-		if (sig == SIGTERM && (tokens ? kwt_proc_tokens_running(env) :
-		    kwt_proc_running(&env->pcscd)))
-			kwt_msg("warning: %s did not stop on SIGTERM within "
-			    "%d ms: killing", tokens ? "a token" : "pcscd",
-			    KWT_STOP_GRACE_MS);
-	}
+	if (!kwt_proc_group_end(env, tokens, SIGTERM))
+		return;
+	kwt_msg("warning: %s did not stop on SIGTERM within %d ms: killing",
+	    tokens ? "a token" : "pcscd", KWT_STOP_GRACE_MS);
+	kwt_proc_group_end(env, tokens, SIGKILL);
 }
 
 /* Processes COMMAND left behind (reparented to us, see PR_SET_CHILD_
