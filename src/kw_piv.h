@@ -27,6 +27,8 @@ enum {
 	KW_PIV_ALG_AES256 = 0x0C,
 	KW_PIV_ALG_ECCP256 = 0x11,
 	KW_PIV_ALG_ECCP384 = 0x14,
+	KW_PIV_ALG_ED25519 = 0xE0,   /* YubiKey 5.7+ */
+	KW_PIV_ALG_X25519 = 0xE1,    /* YubiKey 5.7+ */
 };
 
 /* Key references. */
@@ -131,12 +133,15 @@ kw_rv kw_piv_authenticate(kw_piv *p, uint8_t alg, const uint8_t *key, size_t key
 
 /* GENERAL AUTHENTICATE with a private key: RSA raw (input padded by the
  * caller to the modulus size; sign and decrypt alike; output exactly the
- * modulus size) or ECDSA (input a hash, truncated/padded by the client to
- * the curve size; output DER ECDSA-Sig-Value). out's contents are replaced
- * and wiped on error (it may hold a decrypted key: free it with kw_buf_free). */
+ * modulus size), ECDSA (input a hash, truncated/padded by the client to
+ * the curve size; output DER ECDSA-Sig-Value) or Ed25519 (input the whole
+ * message, at most 512 bytes; output the 64-byte signature). out's contents
+ * are replaced and wiped on error (it may hold a decrypted key: free it
+ * with kw_buf_free). */
 kw_rv kw_piv_private_op(kw_piv *p, uint8_t slot, uint8_t alg,
     const uint8_t *in, size_t in_len, kw_buf *out);
-/* ECDH: peer's uncompressed point in, shared secret (x coordinate) out. */
+/* ECDH: peer's uncompressed point in, shared secret (x coordinate) out;
+ * X25519: the peer's 32-byte public key in, the 32-byte secret out. */
 kw_rv kw_piv_ecdh(kw_piv *p, uint8_t slot, uint8_t alg,
     const uint8_t *point, size_t point_len, kw_buf *out);
 
@@ -150,7 +155,8 @@ kw_rv kw_piv_get_serial(kw_piv *p, uint32_t *serial);
 /* GET METADATA (firmware 5.3+): md is overwritten (clear a previously
  * filled one first); an empty slot is KW_ERR_NOT_FOUND (6A88). */
 kw_rv kw_piv_get_metadata(kw_piv *p, uint8_t slot, kw_piv_metadata *md);
-/* IMPORT: RSA (public exponent 65537 only) or EC P-256/P-384 private key. */
+/* IMPORT: RSA (public exponent 65537 only), EC P-256/P-384, Ed25519 or
+ * X25519 (firmware 5.7+) private key. */
 kw_rv kw_piv_import_key(kw_piv *p, uint8_t slot, const EVP_PKEY *key,
     uint8_t pin_policy, uint8_t touch_policy);
 kw_rv kw_piv_attest(kw_piv *p, uint8_t slot, kw_buf *der);
@@ -227,7 +233,8 @@ kw_rv kw_piv_write_protected_mgmt_key(kw_piv *p, const uint8_t *key, size_t len)
 
 /* Algorithm helpers. */
 bool kw_piv_alg_is_rsa(uint8_t alg);
-bool kw_piv_alg_is_ec(uint8_t alg);
+bool kw_piv_alg_is_ec(uint8_t alg);          /* P-256 / P-384 only */
+bool kw_piv_alg_is_25519(uint8_t alg);       /* Ed25519 / X25519 */
 int kw_piv_alg_bits(uint8_t alg);          /* key size, 0 if unknown */
 size_t kw_piv_mgmt_key_len(uint8_t alg);   /* 0 if not a management-key alg */
 /* The algorithm of a public key (RSA size or EC curve), 0 if unsupported. */

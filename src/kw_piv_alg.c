@@ -21,6 +21,12 @@ kw_piv_alg_is_ec(uint8_t alg)
 	return alg == KW_PIV_ALG_ECCP256 || alg == KW_PIV_ALG_ECCP384;
 }
 
+bool
+kw_piv_alg_is_25519(uint8_t alg)
+{
+	return alg == KW_PIV_ALG_ED25519 || alg == KW_PIV_ALG_X25519;
+}
+
 int
 kw_piv_alg_bits(uint8_t alg)
 {
@@ -31,6 +37,7 @@ kw_piv_alg_bits(uint8_t alg)
 	case KW_PIV_ALG_RSA4096: return 4096;
 	case KW_PIV_ALG_ECCP256: return 256;
 	case KW_PIV_ALG_ECCP384: return 384;
+	case KW_PIV_ALG_ED25519: case KW_PIV_ALG_X25519: return 256;
 	case KW_PIV_ALG_3DES: return 192;
 	case KW_PIV_ALG_AES128: return 128;
 	case KW_PIV_ALG_AES192: return 192;
@@ -90,6 +97,16 @@ kw_piv_alg_of_pkey(const EVP_PKEY *key)
 	if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0)
 		return KW_PIV_ALG_ECCP384;
 	return 0;
+}
+
+uint8_t
+kw_piv_alg_of_key(const EVP_PKEY *key)
+{
+	if (key != NULL && EVP_PKEY_is_a(key, "ED25519"))
+		return KW_PIV_ALG_ED25519;
+	if (key != NULL && EVP_PKEY_is_a(key, "X25519"))
+		return KW_PIV_ALG_X25519;
+	return kw_piv_alg_of_pkey(key);
 }
 
 static kw_rv
@@ -175,6 +192,23 @@ fail:
 	return rv;
 }
 
+/* Ed25519 / X25519: 86 with the 32-byte public key. */
+static kw_rv
+piv_25519_decode(kw_view v, uint8_t alg, EVP_PKEY **out)
+{
+	kw_view pt;
+	kw_rv rv;
+
+	if ((rv = kw_tlv_expect(&v, 0x86, &pt)) != KW_OK ||
+	    (rv = kw_view_expect_end(&v)) != KW_OK)
+		return rv;
+	if (pt.len != 32)
+		return KW_ERR_FORMAT;
+	*out = EVP_PKEY_new_raw_public_key(alg == KW_PIV_ALG_ED25519 ? EVP_PKEY_ED25519 :
+	    EVP_PKEY_X25519, NULL, pt.ptr, pt.len);
+	return *out != NULL ? KW_OK : KW_ERR_NOMEM;
+}
+
 kw_rv
 kw_piv_pubkey_decode(kw_view v, uint8_t alg, EVP_PKEY **out)
 {
@@ -185,5 +219,7 @@ kw_piv_pubkey_decode(kw_view v, uint8_t alg, EVP_PKEY **out)
 		return piv_rsa_decode(v, alg, out);
 	if (kw_piv_alg_is_ec(alg))
 		return piv_ec_decode(v, alg, out);
+	if (kw_piv_alg_is_25519(alg))
+		return piv_25519_decode(v, alg, out);
 	return KW_ERR_NOT_SUPPORTED;
 }

@@ -1,7 +1,8 @@
 /* GENERAL AUTHENTICATE (INS 87) with a private key:
  *   RSA sign/decrypt: 7C { 82 (empty), 81 block }   -> 7C { 82 result }
  *   ECDSA:            7C { 82 (empty), 81 hash }    -> 7C { 82 DER sig }
- *   ECDH:             7C { 82 (empty), 85 point }   -> 7C { 82 secret x } */
+ *   Ed25519:          7C { 82 (empty), 81 message } -> 7C { 82 signature }
+ *   ECDH / X25519:    7C { 82 (empty), 85 point }   -> 7C { 82 secret } */
 #include <string.h>
 
 #include "kw_piv_int.h"
@@ -114,6 +115,21 @@ fail:
 	return rv;
 }
 
+static kw_rv
+piv_ed25519_op(kw_piv *p, uint8_t slot, const uint8_t *in, size_t in_len, kw_buf *out)
+{
+	kw_buf resp;
+	kw_view sig;
+	kw_rv rv;
+
+	kw_buf_init(&resp, KW_MAX_RESPONSE);
+	if ((rv = piv_gen_auth(p, slot, KW_PIV_ALG_ED25519, 0x81, in, in_len, &resp, &sig)) ==
+	    KW_OK)
+		rv = sig.len == 64 ? kw_buf_put_view(out, sig) : KW_ERR_FORMAT;
+	kw_buf_free(&resp);
+	return rv;
+}
+
 kw_rv
 kw_piv_private_op(kw_piv *p, uint8_t slot, uint8_t alg, const uint8_t *in, size_t in_len,
     kw_buf *out)
@@ -128,6 +144,8 @@ kw_piv_private_op(kw_piv *p, uint8_t slot, uint8_t alg, const uint8_t *in, size_
 		rv = piv_rsa_op(p, slot, alg, in, in_len, out);
 	else if (kw_piv_alg_is_ec(alg))
 		rv = piv_ecdsa_op(p, slot, alg, in, in_len, out);
+	else if (alg == KW_PIV_ALG_ED25519)
+		rv = piv_ed25519_op(p, slot, in, in_len, out);
 	else
 		rv = KW_ERR_ARG;
 	if (rv != KW_OK)
@@ -139,13 +157,15 @@ kw_rv
 kw_piv_ecdh(kw_piv *p, uint8_t slot, uint8_t alg, const uint8_t *point, size_t point_len,
     kw_buf *out)
 {
-	size_t fs = kw_piv_ec_size(alg);
+	bool x25519 = alg == KW_PIV_ALG_X25519;
+	size_t fs = x25519 ? 32 : kw_piv_ec_size(alg);
 	kw_buf resp;
 	kw_view z;
 	kw_rv rv;
 
-	if (p == NULL || out == NULL || point == NULL || fs == 0 ||
-	    point_len != 1 + 2 * fs || point[0] != 0x04 || !kw_piv_slot_is_key(slot))
+	/* P-curves: an uncompressed point; X25519: the 32-byte u-coordinate. */
+	if (p == NULL || out == NULL || point == NULL || fs == 0 || !kw_piv_slot_is_key(slot) ||
+	    (x25519 ? point_len != 32 : (point_len != 1 + 2 * fs || point[0] != 0x04)))
 		return KW_ERR_ARG;
 	kw_buf_reset(out);
 	kw_buf_init(&resp, KW_MAX_RESPONSE);

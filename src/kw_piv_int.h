@@ -48,6 +48,9 @@ int kw_piv_sw_tries(uint16_t sw);
  * KW_ERR_FORMAT / TRUNCATED / TRAILING. */
 kw_rv kw_piv_pubkey_decode(kw_view v, uint8_t alg, EVP_PKEY **out);
 
+/* kw_piv_alg_of_pkey plus Ed25519 / X25519. */
+uint8_t kw_piv_alg_of_key(const EVP_PKEY *key);
+
 /* Size in bytes of an EC field element for alg (0 if not EC). */
 size_t kw_piv_ec_size(uint8_t alg);
 

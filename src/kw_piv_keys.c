@@ -41,8 +41,8 @@ kw_piv_generate(kw_piv *p, uint8_t slot, uint8_t alg, uint8_t pin_policy,
 	if (pubkey == NULL)
 		return KW_ERR_ARG;
 	*pubkey = NULL;
-	if (!kw_piv_slot_is_key(slot) || (!kw_piv_alg_is_rsa(alg) && !kw_piv_alg_is_ec(alg)) ||
-	    !piv_policy_ok(pin_policy, touch_policy))
+	if (!kw_piv_slot_is_key(slot) || (!kw_piv_alg_is_rsa(alg) && !kw_piv_alg_is_ec(alg) &&
+	    !kw_piv_alg_is_25519(alg)) || !piv_policy_ok(pin_policy, touch_policy))
 		return KW_ERR_ARG;
 	kw_buf_init(&ctl, 64);
 	kw_buf_init(&cmd, 64);
@@ -110,11 +110,25 @@ piv_import_rsa(kw_buf *b, const EVP_PKEY *key, uint8_t alg)
 	return rv;
 }
 
+/* Ed25519 (tag 07) / X25519 (tag 08): the raw 32-byte private key. */
+static kw_rv
+piv_import_25519(kw_buf *b, const EVP_PKEY *key, uint8_t alg)
+{
+	uint8_t raw[32];
+	size_t n = sizeof(raw);
+	kw_rv rv = KW_ERR_CRYPTO;
+
+	if (EVP_PKEY_get_raw_private_key(key, raw, &n) == 1 && n == sizeof(raw))
+		rv = kw_tlv_put(b, alg == KW_PIV_ALG_ED25519 ? 0x07 : 0x08, raw, n);
+	kw_memzero(raw, sizeof(raw));
+	return rv;
+}
+
 kw_rv
 kw_piv_import_key(kw_piv *p, uint8_t slot, const EVP_PKEY *key, uint8_t pin_policy,
     uint8_t touch_policy)
 {
-	uint8_t alg = kw_piv_alg_of_pkey(key);
+	uint8_t alg = kw_piv_alg_of_key(key);
 	kw_buf cmd;
 	kw_rv rv;
 
@@ -124,6 +138,8 @@ kw_piv_import_key(kw_piv *p, uint8_t slot, const EVP_PKEY *key, uint8_t pin_poli
 	kw_buf_init(&cmd, 4096);
 	if (kw_piv_alg_is_rsa(alg))
 		rv = piv_import_rsa(&cmd, key, alg);
+	else if (kw_piv_alg_is_25519(alg))
+		rv = piv_import_25519(&cmd, key, alg);
 	else
 		rv = piv_put_bn_param(&cmd, 0x06, key, OSSL_PKEY_PARAM_PRIV_KEY,
 		    kw_piv_ec_size(alg));
@@ -214,7 +230,8 @@ kw_piv_metadata_parse(kw_view v, kw_piv_metadata *md)
 	if ((seen & MD_ALG) == 0)
 		goto fail;
 	/* A public key of an algorithm we do not handle is left out. */
-	if ((seen & MD_PUB) != 0 && (kw_piv_alg_is_rsa(md->alg) || kw_piv_alg_is_ec(md->alg)) &&
+	if ((seen & MD_PUB) != 0 && (kw_piv_alg_is_rsa(md->alg) || kw_piv_alg_is_ec(md->alg) ||
+	    kw_piv_alg_is_25519(md->alg)) &&
 	    (rv = kw_piv_pubkey_decode(pub, md->alg, &md->pubkey)) != KW_OK)
 		goto fail;
 	return KW_OK;

@@ -169,7 +169,7 @@ test_import_refused(void **state)
 	assert_int_equal(EVP_PKEY_keygen(ctx, &e3), 1);
 	EVP_PKEY_CTX_free(ctx);
 	BN_free(three);
-	ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	ed = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp256k1");   /* a curve PIV lacks */
 	env_open(&e, "6982");
 	assert_int_equal(kw_piv_import_key(e.p, 0x9a, e3, 0, 0), KW_ERR_NOT_SUPPORTED);
 	assert_int_equal(kw_piv_import_key(e.p, 0x9a, ed, 0, 0), KW_ERR_ARG);
@@ -202,6 +202,37 @@ test_import_refused(void **state)
 	env_close(&e);
 	EVP_PKEY_free(e3);
 	EVP_PKEY_free(ed);
+}
+
+static void
+test_import_25519(void **state)
+{
+	static const struct { const char *type; uint8_t alg; uint32_t tag; } v[] = {
+		{ "ED25519", KW_PIV_ALG_ED25519, 0x07 }, { "X25519", KW_PIV_ALG_X25519, 0x08 },
+	};
+	uint8_t raw[32];
+	size_t i, n;
+	kw_view view, val;
+	EVP_PKEY *k;
+	env e;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		k = EVP_PKEY_Q_keygen(NULL, NULL, v[i].type);
+		assert_non_null(k);
+		n = sizeof(raw);
+		assert_int_equal(EVP_PKEY_get_raw_private_key(k, raw, &n), 1);
+		env_open(&e, NULL);
+		assert_int_equal(kw_piv_import_key(e.p, 0x9d, k, 0, KW_PIV_TOUCH_POLICY_NEVER), KW_OK);
+		assert_int_equal(e.r.cmd.p1, v[i].alg);
+		view = kw_buf_view(&e.r.data);
+		assert_int_equal(kw_tlv_expect(&view, v[i].tag, &val), KW_OK);
+		assert_int_equal(val.len, 32);
+		assert_memory_equal(val.ptr, raw, 32);
+		assert_view_hex(view, "AB0101");
+		env_close(&e);
+		EVP_PKEY_free(k);
+	}
 }
 
 static void
@@ -316,6 +347,26 @@ test_metadata_key(void **state)
 }
 
 static void
+test_metadata_25519(void **state)
+{
+	kw_piv_metadata md;
+	env e;
+
+	(void)state;
+	env_open(&e, "0101E0" "0202020103010104228620"
+	    "D75A980182B10AB7D54BFED3C964073A0EE172F3DAA62325AF021A68F707511A" "9000");
+	assert_int_equal(kw_piv_get_metadata(e.p, 0x9c, &md), KW_OK);
+	assert_int_equal(md.alg, KW_PIV_ALG_ED25519);
+	assert_non_null(md.pubkey);
+	assert_true(EVP_PKEY_is_a(md.pubkey, "ED25519"));
+	kw_piv_metadata_clear(&md);
+	env_close(&e);
+	env_open(&e, "0101E1" "040386" "01AA" "9000");
+	assert_int_equal(kw_piv_get_metadata(e.p, 0x9d, &md), KW_ERR_FORMAT);
+	env_close(&e);
+}
+
+static void
 test_metadata_pin(void **state)
 {
 	kw_piv_metadata md;
@@ -417,9 +468,11 @@ main(void)
 		cmocka_unit_test(test_import_ec),
 		cmocka_unit_test(test_import_rsa),
 		cmocka_unit_test(test_import_refused),
+		cmocka_unit_test(test_import_25519),
 		cmocka_unit_test(test_import_not_logged),
 		cmocka_unit_test(test_attest),
 		cmocka_unit_test(test_metadata_key),
+		cmocka_unit_test(test_metadata_25519),
 		cmocka_unit_test(test_metadata_pin),
 		cmocka_unit_test(test_metadata_malformed),
 		cmocka_unit_test(test_move_delete),

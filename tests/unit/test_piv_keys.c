@@ -18,7 +18,7 @@
 #include "kw_tlv.h"
 #include "piv_fake.h"
 
-static EVP_PKEY *rsa2048, *p256, *p384, *peer256;
+static EVP_PKEY *rsa2048, *p256, *p384, *peer256, *edk, *xk, *peer_x;
 
 static int
 setup(void **state)
@@ -28,7 +28,10 @@ setup(void **state)
 	p256 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
 	peer256 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	return rsa2048 && p256 && p384 && peer256 ? 0 : -1;
+	edk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	xk = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+	peer_x = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+	return rsa2048 && p256 && p384 && peer256 && edk && xk && peer_x ? 0 : -1;
 }
 
 static int
@@ -39,6 +42,9 @@ teardown(void **state)
 	EVP_PKEY_free(p256);
 	EVP_PKEY_free(p384);
 	EVP_PKEY_free(peer256);
+	EVP_PKEY_free(edk);
+	EVP_PKEY_free(xk);
+	EVP_PKEY_free(peer_x);
 	return 0;
 }
 
@@ -73,6 +79,10 @@ pub_contents(const EVP_PKEY *k, kw_buf *b)
 	if (EVP_PKEY_is_a(k, "RSA")) {
 		put_bn(b, 0x81, k, OSSL_PKEY_PARAM_RSA_N);
 		put_bn(b, 0x82, k, OSSL_PKEY_PARAM_RSA_E);
+	} else if (EVP_PKEY_is_a(k, "ED25519") || EVP_PKEY_is_a(k, "X25519")) {
+		n = sizeof(pt);
+		assert_int_equal(EVP_PKEY_get_raw_public_key(k, pt, &n), 1);
+		assert_int_equal(kw_tlv_put(b, 0x86, pt, n), KW_OK);
 	} else {
 		ec_point(k, pt, &n);
 		assert_int_equal(kw_tlv_put(b, 0x86, pt, n), KW_OK);
@@ -118,7 +128,13 @@ kcard_sign(kcard *c, kw_view in, kw_buf *resp)
 	size_t n = sizeof(out);
 
 	assert_non_null(ctx);
-	if (EVP_PKEY_is_a(c->key, "RSA")) {
+	if (EVP_PKEY_is_a(c->key, "ED25519")) {
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+		assert_int_equal(EVP_DigestSignInit(md, NULL, NULL, NULL, c->key), 1);
+		assert_int_equal(EVP_DigestSign(md, out, &n, in.ptr, in.len), 1);
+		EVP_MD_CTX_free(md);
+	} else if (EVP_PKEY_is_a(c->key, "RSA")) {
 		assert_int_equal(EVP_PKEY_decrypt_init(ctx), 1);
 		assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING), 1);
 		assert_int_equal(EVP_PKEY_decrypt(ctx, out, &n, in.ptr, in.len), 1);
@@ -138,12 +154,19 @@ kcard_ecdh(kcard *c, kw_view pt, kw_buf *resp)
 	uint8_t want[200], z[100];
 	size_t wn, zn = sizeof(z);
 
-	ec_point(peer256, want, &wn);
+	EVP_PKEY *peer = EVP_PKEY_is_a(c->key, "X25519") ? peer_x : peer256;
+
+	if (peer == peer_x) {
+		wn = sizeof(want);
+		assert_int_equal(EVP_PKEY_get_raw_public_key(peer, want, &wn), 1);
+	} else {
+		ec_point(peer, want, &wn);
+	}
 	if (pt.len != wn || memcmp(pt.ptr, want, wn) != 0)
 		return 0x6a80;
 	assert_non_null(ctx);
 	assert_int_equal(EVP_PKEY_derive_init(ctx), 1);
-	assert_int_equal(EVP_PKEY_derive_set_peer(ctx, peer256), 1);
+	assert_int_equal(EVP_PKEY_derive_set_peer(ctx, peer), 1);
 	assert_int_equal(EVP_PKEY_derive(ctx, z, &zn), 1);
 	EVP_PKEY_CTX_free(ctx);
 	put_7c82(resp, z, zn);
@@ -552,6 +575,65 @@ test_ecdh(void **state)
 	kw_buf_free(&out);
 }
 
+static void
+test_25519(void **state)
+{
+	static const char msg[] = "Ed25519 signs the whole message";
+	uint8_t pt[32], z[32];
+	size_t n = sizeof(pt), zn = sizeof(z);
+	EVP_PKEY *pub = NULL;
+	EVP_MD_CTX *md;
+	EVP_PKEY_CTX *ctx;
+	kw_buf out;
+	env e;
+
+	(void)state;
+	kw_buf_init(&out, 0);
+	env_open(&e, edk, 0x9c, KW_PIV_ALG_ED25519);
+	assert_int_equal(kw_piv_generate(e.p, 0x9c, KW_PIV_ALG_ED25519, 0, 0, &pub), KW_OK);
+	assert_view_hex(kw_buf_view(&e.c.last), "AC038001E0");
+	assert_int_equal(EVP_PKEY_eq(pub, edk), 1);
+	EVP_PKEY_free(pub);
+	assert_int_equal(kw_piv_private_op(e.p, 0x9c, KW_PIV_ALG_ED25519, (const uint8_t *)msg,
+	    sizeof(msg), &out), KW_OK);
+	assert_int_equal(out.len, 64);
+	md = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestVerifyInit(md, NULL, NULL, NULL, edk), 1);
+	assert_int_equal(EVP_DigestVerify(md, out.data, out.len, (const uint8_t *)msg,
+	    sizeof(msg)), 1);
+	EVP_MD_CTX_free(md);
+	e.c.override = "7C0382010A9000";
+	assert_int_equal(kw_piv_private_op(e.p, 0x9c, KW_PIV_ALG_ED25519, (const uint8_t *)msg,
+	    sizeof(msg), &out), KW_ERR_FORMAT);
+	e.c.override = "7F49038601AA9000";   /* 1-byte public key */
+	assert_int_equal(kw_piv_generate(e.p, 0x9c, KW_PIV_ALG_ED25519, 0, 0, &pub), KW_ERR_FORMAT);
+	assert_null(pub);
+	env_close(&e);
+	/* X25519 */
+	env_open(&e, xk, 0x9d, KW_PIV_ALG_X25519);
+	assert_int_equal(kw_piv_generate(e.p, 0x9d, KW_PIV_ALG_X25519, 0, 0, &pub), KW_OK);
+	assert_int_equal(EVP_PKEY_eq(pub, xk), 1);
+	EVP_PKEY_free(pub);
+	assert_int_equal(EVP_PKEY_get_raw_public_key(peer_x, pt, &n), 1);
+	assert_int_equal(kw_piv_ecdh(e.p, 0x9d, KW_PIV_ALG_X25519, pt, n, &out), KW_OK);
+	ctx = EVP_PKEY_CTX_new(peer_x, NULL);
+	assert_int_equal(EVP_PKEY_derive_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_derive_set_peer(ctx, xk), 1);
+	assert_int_equal(EVP_PKEY_derive(ctx, z, &zn), 1);
+	EVP_PKEY_CTX_free(ctx);
+	assert_int_equal(out.len, 32);
+	assert_memory_equal(out.data, z, 32);
+	assert_int_equal(kw_piv_ecdh(e.p, 0x9d, KW_PIV_ALG_X25519, pt, 31, &out), KW_ERR_ARG);
+	assert_int_equal(kw_piv_private_op(e.p, 0x9d, KW_PIV_ALG_X25519, pt, 32, &out), KW_ERR_ARG);
+	env_close(&e);
+	assert_true(kw_piv_alg_is_25519(KW_PIV_ALG_ED25519) && kw_piv_alg_is_25519(KW_PIV_ALG_X25519));
+	assert_false(kw_piv_alg_is_25519(KW_PIV_ALG_ECCP256));
+	assert_false(kw_piv_alg_is_ec(KW_PIV_ALG_ED25519));
+	/* The public kw_piv_alg_of_pkey stays RSA / P-curves only. */
+	assert_int_equal(kw_piv_alg_of_pkey(edk), 0);
+	kw_buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -563,6 +645,7 @@ main(void)
 		cmocka_unit_test(test_private_op_malformed),
 		cmocka_unit_test(test_ecdsa),
 		cmocka_unit_test(test_ecdh),
+		cmocka_unit_test(test_25519),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
