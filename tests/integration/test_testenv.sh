@@ -186,6 +186,24 @@ EOF
 	kw_pass "--no-namespace"
 fi
 
+# --- unprivileged: a user namespace stands in for root -----------------------------------
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env -u TMPDIR HOME=/ "$@"; }
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
+	nobody unshare -U -r -m -n true 2>/dev/null &&
+	nobody test -x "$KW_TESTENV" -a -x "$KEYWARD_VCARD" 2>/dev/null; then
+	kw_log "\$ (as nobody) keyward-testenv run --tokens 2"
+	timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups env -u TMPDIR HOME=/ \
+		"$KW_TESTENV" run --tokens 2 -- sh -c 'opensc-tool -l 2>/dev/null' \
+		>"$KW_TMP/out" 2>"$KW_TMP/err"
+	st=$?
+	expect_status 0
+	[ "$(grep -c 'Yes .*Yubico YubiKey keyward vcard' "$KW_TMP/out")" = 2 ] ||
+		kw_fail "2 cards expected as nobody: $(cat "$KW_TMP/out" "$KW_TMP/err")"
+	kw_pass "unprivileged user (user namespace)"
+else
+	kw_log "unprivileged check not possible here (needs root, setpriv, user namespaces)"
+fi
+
 # --- isolation: the host never sees vpcd's port -------------------------------------
 # /proc/net/tcp lists listening sockets (state 0A) of the caller's namespace.
 listening() { grep -Ei ":8C7B [0-9A-F:]+ 0A " /proc/net/tcp >/dev/null; }
