@@ -124,5 +124,34 @@ kw_run openssl pkey -pubin -in pub9a.pem -noout -text
 kw_grep 'NIST CURVE: P-256|ASN1 OID: prime256v1' "$KW_OUT"
 kw_pass "defaults after reset"
 
+# --- more of the extensions: P-384, RSA-1024 with PIN policy never, retries, -----------
+# --- management key, CHUID/CCC, a 3000-byte object (chaining), delete ------------------
+y -a generate -s 9e -A ECCP384 -o pub9e.pem
+kw_pki_cert pub9e.pem "/CN=keyward 9e" 9e.pem
+y -a import-certificate -s 9e -i 9e.pem
+y -a test-signature -s 9e -i 9e.pem
+kw_grep 'Successful ECDSA verification' "$KW_OUT"
+y -a generate -s 9c -A RSA1024 --pin-policy=never -o pub9c-1024.pem
+kw_pki_cert pub9c-1024.pem "/CN=keyward 9c 1024" 9c-1024.pem
+y -a test-signature -s 9c -i 9c-1024.pem
+kw_grep 'Successful RSA verification' "$KW_OUT" "PIN policy never: no PIN needed"
+y -a verify-pin -P 123456 -a pin-retries --pin-retries 5 --puk-retries 4
+y -a status
+kw_grep '^PIN tries left:[[:space:]]+5$' "$KW_OUT" "after pin-retries 5"
+NEWKEY=0102030405060708010203040506070801020304050607AA
+y -a set-mgm-key -n "$NEWKEY"
+y_fail -a set-chuid
+y --key="$NEWKEY" -a set-chuid -a set-ccc
+y -a status
+kw_grep '^CHUID:[[:space:]]+[0-9a-f]{40,}' "$KW_OUT"
+kw_grep '^CCC:[[:space:]]+[0-9a-f]{40,}' "$KW_OUT"
+head -c 3000 /dev/urandom >blob.bin
+y --key="$NEWKEY" -a write-object --id 0x5FC105 --format binary -i blob.bin
+y -a read-object --id 0x5FC105 --format binary -o blob.back
+cmp -s blob.bin blob.back || kw_fail "3000-byte object read back differs"
+y --key="$NEWKEY" -a delete-certificate -s 9e
+y_fail -a read-certificate -s 9e
+kw_pass "P-384, RSA-1024, PIN policy, retries, management key, CHUID/CCC, objects, delete"
+
 [ "$(kw_apdus 0)" -gt 0 ] || kw_fail "the token's trace has no APDUs"
 exit 0
