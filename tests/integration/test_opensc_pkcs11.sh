@@ -88,4 +88,9 @@ p11pin --derive --id 05 -m ECDH1-DERIVE -i peer.der -o z-card
 kw_run openssl pkeyutl -derive -inkey peer.pem -peerkey pub82.pem -out z-soft
 [ -s z-soft ] && cmp -s z-card z-soft || kw_fail "ECDH secrets differ"
 kw_pass "ECDH with retired slot 82"
+
+# --- pkcs11-tool's own self-test -------------------------------------------------------
+p11 --test --login --pin 123456
+kw_grep '^No errors$' "$KW_OUT" "pkcs11-tool --test"
+kw_pass "pkcs11-tool --test --login"
 exit 0

@@ -85,4 +85,32 @@ kw_run openssl pkeyutl -encrypt -pubin -inkey pub9d.pem -in secret.bin -out enc
 p11pin --decrypt --id 03 -m RSA-PKCS -i enc -o dec
 cmp -s secret.bin dec || kw_fail "RSA-PKCS decryption differs"
 kw_pass "RSA decryption"
+
+# --- key generation through ykcs11 (SO = management key) into retired slots ------------
+MGM=010203040506070801020304050607080102030405060708
+for k in 0a:rsa:2048:SHA256-RSA-PKCS 0c:EC:prime256v1:ECDSA-SHA256; do
+	id=${k%%:*} rest=${k#*:}
+	mech=${rest##*:} type=${rest%:*}
+	p11 --login --login-type so --so-pin "$MGM" --keypairgen --key-type "$type" --id "$id"
+	p11 --read-object --type pubkey --id "$id" -o "gen-$id.der"
+	openssl pkey -pubin -inform DER -in "gen-$id.der" -out "gen-$id.pem" ||
+		kw_fail "public key $id from ykcs11 does not parse"
+	if [ "$mech" = ECDSA-SHA256 ]; then
+		p11pin --sign --id "$id" -m "$mech" --signature-format openssl -i data.bin -o "sig-$id"
+	else
+		p11pin --sign --id "$id" -m "$mech" -i data.bin -o "sig-$id"
+	fi
+	kw_run openssl dgst -sha256 -verify "gen-$id.pem" -signature "sig-$id" data.bin
+	kw_grep '^Verified OK$' "$KW_OUT" "signature by the key generated in $id"
+done
+p11pin -O
+objects "$KW_OUT" >after.txt
+kw_grep '^priv-rsa 0a local$' after.txt "generated RSA key"
+kw_grep '^priv-ec 0c local$' after.txt "generated EC key"
+kw_pass "key generation through ykcs11 (retired slots 87 and 89)"
+
+# --- pkcs11-tool's own self-test -------------------------------------------------------
+p11 --test --login --pin 123456
+kw_grep '^No errors$' "$KW_OUT" "pkcs11-tool --test"
+kw_pass "pkcs11-tool --test --login"
 exit 0
