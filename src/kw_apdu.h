@@ -1,8 +1,16 @@
 /* The APDU layer over a transport: builds short or extended APDUs, command
- * chaining (CLA bit 0x10) for long data on short-APDU transports, 61xx GET
- * RESPONSE collection, 6Cxx re-send with the right Le, and the logical
- * channel bits of CLA (ISO 7816-4: channels 0-3 `000x yyzz`, 4-19
- * `01yx zzzz`). This is the only place those rules live. */
+ * chaining (CLA bit 0x10), 61xx GET RESPONSE collection (at most 64 KiB of
+ * data), 6Cxx re-send with the right Le (once), and the logical channel
+ * bits of CLA from kw_transport_channel() (ISO 7816-4: channels 0-3
+ * `000x yyzz`, 4-19 `01yx zzzz`), also on GET RESPONSE. This is the only
+ * place those rules live.
+ *
+ * Data over 255 bytes is chained in short APDUs (what PIV cards expect);
+ * an extended APDU is sent only when le > 256 and the transport has
+ * KW_TRANSPORT_EXTENDED. Each command runs inside kw_transport_begin/end
+ * (nested: cheap when the caller already holds the transport). APDUs are
+ * logged at TRACE through kw_log_apdu (redacted by INS, or entirely with
+ * KW_APDU_F_SECRET); receive and command buffers are wiped. */
 #ifndef KW_APDU_H
 #define KW_APDU_H
 
