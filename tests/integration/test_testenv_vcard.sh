@@ -72,4 +72,44 @@ n2=$(grep -c '^>' "$sd/token-0.trace")
 [ "$n2" -gt "$n1" ] || kw_fail "trace did not grow across runs ($n1 -> $n2)"
 kw_not_grep 'keyward-testenv: token' "$KW_TMP/err" "token shutdown report"
 kw_pass "state kept across restarts; trace counts APDUs and redacts PINs"
+# --- pcscd restart and card removal: the token comes back by itself / when restarted ----
+cat >"$KW_TMP/restart.sh" <<'EOF'
+serial() { yubico-piv-tool -a status 2>/dev/null | sed -n 's/^Serial Number:[[:space:]]*//p'; }
+wait_card() { # wait_card yes|no
+	n=0
+	while [ $n -lt 50 ]; do
+		if opensc-tool -l 2>/dev/null | grep -q "^0 *Yes"; then
+			[ "$1" = yes ] && return 0
+		else
+			[ "$1" = no ] && return 0
+		fi
+		sleep 0.2
+		n=$((n + 1))
+	done
+	return 1
+}
+echo "before=$(serial)"
+kill "$(cat /run/pcscd/pcscd.pid)" || echo "no pcscd pid"
+n=0
+while [ -S /run/pcscd/pcscd.comm ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+pcscd --foreground --error -c "$KEYWARD_TESTENV_DIR/reader.conf" 2>/dev/null &
+p=$!
+wait_card yes && echo "after-pcscd=$(serial)"
+kill "$(cat "$KEYWARD_TESTENV_DIR/token-0.pid")"
+wait_card no && echo "removed"
+"$KEYWARD_TESTENV_VCARD" --state "$KEYWARD_TESTENV_DIR/token-0.state" \
+	--vpcd "127.0.0.1:$KEYWARD_TESTENV_PORT_0" &
+v=$!
+wait_card yes && echo "after-vcard=$(serial)"
+kill "$v" "$p"
+wait "$v"
+echo "vcard-exit=$?"
+EOF
+te run -- sh "$KW_TMP/restart.sh"
+kw_grep '^before=10000001$' "$KW_TMP/out"
+kw_grep '^after-pcscd=10000001$' "$KW_TMP/out" "token after a pcscd restart"
+kw_grep '^removed$' "$KW_TMP/out" "card removal when the vcard stops"
+kw_grep '^after-vcard=10000001$' "$KW_TMP/out" "token after a vcard restart"
+kw_grep '^vcard-exit=0$' "$KW_TMP/out" "vcard exit status on SIGTERM"
+kw_pass "pcscd restart, card removal and reinsertion"
 exit 0
