@@ -200,6 +200,8 @@ kw_buf_consume(kw_buf *b, size_t n)
 {
 	if (n > b->len)
 		return KW_ERR_RANGE;
+	if (n == 0)
+		return KW_OK;
 	memmove(b->data, b->data + n, b->len - n);
 	kw_memzero(b->data + (b->len - n), n);
 	b->len -= n;

@@ -65,7 +65,8 @@ mock_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, size
 		if (rv == KW_OK && out.len > *resp_len)
 			rv = KW_ERR_RANGE;
 		if (rv == KW_OK) {
-			memcpy(resp, out.data, out.len);
+			if (out.len > 0)
+				memcpy(resp, out.data, out.len);
 			*resp_len = out.len;
 		}
 		kw_buf_free(&out);
@@ -84,7 +85,8 @@ mock_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, size
 		return s->err;
 	if (s->resp.len > *resp_len)
 		return KW_ERR_RANGE;
-	memcpy(resp, s->resp.data, s->resp.len);
+	if (s->resp.len > 0)
+		memcpy(resp, s->resp.data, s->resp.len);
 	*resp_len = s->resp.len;
 	return KW_OK;
 }
