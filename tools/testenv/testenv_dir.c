@@ -58,7 +58,8 @@ kwt_dir_setup(struct kwt_env *env)
 
 	if (want == NULL)
 		return kwt_dir_temp(env);
-	if (mkdir(want, 0755) != 0 && errno != EEXIST) {
+	/* 0700 like mkdtemp(): token states hold private keys */
+	if (mkdir(want, 0700) != 0 && errno != EEXIST) {
 		kwt_msg("cannot create %s: %s", want, strerror(errno));
 		return -1;
 	}

@@ -157,14 +157,16 @@ kwt_parse_args(struct kwt_opts *o, int argc, char **argv)
 
 	if (argc < 2)
 		goto usage;
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "--version") == 0)
-		return kwt_parse_opt(o, argv[1][2] == 'v' ? KWT_OPT_VERSION :
-		    'h', NULL);
+	if (strcmp(argv[1], "--version") == 0)
+		return kwt_parse_opt(o, KWT_OPT_VERSION, NULL);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		return kwt_parse_opt(o, 'h', NULL);
 	shell = strcmp(argv[1], "shell") == 0;
 	o->shell = shell;
-	if (!shell && strcmp(argv[1], "run") != 0)
+	if (!shell && strcmp(argv[1], "run") != 0) {
+		kwt_msg("unknown command \"%.32s\" (run or shell)", argv[1]);
 		goto usage;
+	}
 	o->tokens = 1;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "+n:d:akt:vh", kwt_longopts,
