@@ -2,9 +2,11 @@
 #include "kw_mock.h"
 #include "kw_transport.h"
 #include "pcsc/kw_pcsc.h"
+#include "ble/kw_ble.h"
 
 const kw_transport_ops *const kw_builtin_transports[] = {
 	&kw_pcsc_ops,
 	&kw_mock_ops,
+	&kw_ble_ops,
 	NULL,
 };
