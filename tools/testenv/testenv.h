@@ -10,8 +10,9 @@
  *   testenv_dir.c    the state directory: create, remove, paths
  *
  * Exit status of the tool: COMMAND's status, 128+N if COMMAND died of
- * signal N, KWT_EXIT_TIMEOUT if --timeout expired, KWT_EXIT_SETUP if the
- * environment could not be set up. */
+ * signal N, KWT_EXIT_TIMEOUT if --timeout expired, KWT_EXIT_SETUP if this
+ * machine cannot host the environment, KWT_EXIT_FAILED if pcscd or a token
+ * failed (see kwt_setup). */
 #ifndef KWT_TESTENV_H
 #define KWT_TESTENV_H
 
@@ -28,8 +29,9 @@
 #define KWT_VPCD_DRIVER "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 #define KWT_SERIAL_BASE 10000001UL
 
+#define KWT_EXIT_FAILED 1   /* pcscd or a token failed */
 #define KWT_EXIT_TIMEOUT 124
-#define KWT_EXIT_SETUP 125
+#define KWT_EXIT_SETUP 125  /* the machine lacks namespaces, pcscd, ... */
 
 #define KWT_READY_TIMEOUT_MS 10000 /* every token visible to PC/SC */
 #define KWT_STOP_GRACE_MS 3000     /* SIGTERM -> SIGKILL */

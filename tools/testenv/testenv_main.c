@@ -21,8 +21,9 @@ static const char kwt_usage_text[] =
 "host's pcscd is neither seen nor disturbed, vpcd is reachable only on the\n"
 "namespace's loopback), pcsc-lite's vpcd reader driver and N virtual PIV\n"
 "tokens (keyward-vcard); then stops them and exits with COMMAND's status\n"
-"(128+N if it died of signal N, 124 on --timeout, 125 if the environment\n"
-"could not be set up, 1 if COMMAND succeeded but a token or pcscd failed).\n"
+"(128+N if it died of signal N, 124 on --timeout, 125 if this machine\n"
+"lacks what it needs: namespaces, pcscd, the vpcd driver, keyward-vcard;\n"
+"1 if pcscd or a token failed, at start or while COMMAND ran).\n"
 "Processes COMMAND leaves running are ended with it. `shell` runs $SHELL\n"
 "the same way.\n"
 "\n"
@@ -217,24 +218,28 @@ kwt_export(struct kwt_env *env)
 	return rc == 0 ? 0 : -1;
 }
 
+/* 0, or the exit status: KWT_EXIT_SETUP when this machine lacks what a
+ * testenv needs (namespaces, pcscd, the vpcd driver, keyward-vcard),
+ * KWT_EXIT_FAILED when pcscd or a token failed to start (a bug to see,
+ * not an environment to skip). */
 static int
 kwt_setup(struct kwt_env *env, const char *argv0)
 {
 	int i;
 
 	if (kwt_ns_enter(&env->opt) != 0 || kwt_dir_setup(env) != 0 ||
-	    kwt_vcard_find(env, argv0) != 0)
-		return -1;
+	    kwt_vcard_find(env, argv0) != 0 || kwt_pcscd_write_conf(env) != 0)
+		return KWT_EXIT_SETUP;
 	if (env->opt.attest_ca && kwt_ca_create(env) != 0)
-		return -1;
-	if (kwt_pcscd_write_conf(env) != 0 || kwt_pcscd_start(env) != 0)
-		return -1;
+		return KWT_EXIT_FAILED;
+	if (kwt_pcscd_start(env) != 0)
+		return env->pcscd.pid > 0 ? KWT_EXIT_FAILED : KWT_EXIT_SETUP;
 	for (i = 0; i < env->opt.tokens; i++)
 		if (kwt_token_start(env, i) != 0)
-			return -1;
+			return KWT_EXIT_FAILED;
 	if (kwt_tokens_wait_ready(env) != 0)
-		return -1;
-	return kwt_export(env);
+		return KWT_EXIT_FAILED;
+	return kwt_export(env) == 0 ? 0 : KWT_EXIT_SETUP;
 }
 
 static void
@@ -330,11 +335,14 @@ main(int argc, char **argv)
 		kwt_msg("cannot block signals: %s", strerror(errno));
 		return KWT_EXIT_SETUP;
 	}
-	if (kwt_setup(&env, argv[0]) != 0)
+	status = kwt_setup(&env, argv[0]);
+	if (status != 0)
 		goto out;
 	rc = kwt_run_command(&env);
-	if (rc < 0)
+	if (rc < 0) {
+		status = KWT_EXIT_FAILED;
 		goto out;
+	}
 	status = rc > 0 ? KWT_EXIT_TIMEOUT : kwt_exit_status(&env.cmd);
 out:
 	kwt_proc_stop_all(&env);
