@@ -10,7 +10,8 @@ pkcs11_module_libkwp11_la_SOURCES = \
 	pkcs11-module/p11_v3.h pkcs11-module/p11_int.h \
 	pkcs11-module/p11_module.c pkcs11-module/p11_lock.c pkcs11-module/p11_rv.c \
 	pkcs11-module/p11_slot.c pkcs11-module/p11_token.c pkcs11-module/p11_session.c \
-	pkcs11-module/p11_object.c pkcs11-module/p11_attr.c pkcs11-module/p11_find.c \
+	pkcs11-module/p11_object.c pkcs11-module/p11_load.c pkcs11-module/p11_attr.c \
+	pkcs11-module/p11_find.c \
 	pkcs11-module/p11_mech.c pkcs11-module/p11_pad.c pkcs11-module/p11_sign.c \
 	pkcs11-module/p11_decrypt.c pkcs11-module/p11_derive.c pkcs11-module/p11_pin.c \
 	pkcs11-module/p11_keygen.c pkcs11-module/p11_create.c pkcs11-module/p11_cache.c

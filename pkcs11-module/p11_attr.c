@@ -377,11 +377,23 @@ kwp11_attr_value(kwp11_token *tok, const kwp11_obj *o, CK_ATTRIBUTE_TYPE type, k
 /* C_GetAttributeValue: every entry is processed; the result is the last
  * of SENSITIVE / TYPE_INVALID / BUFFER_TOO_SMALL met (all are allowed). */
 CK_RV
-kwp11_attr_get(kwp11_token *tok, kwp11_obj *o, CK_ATTRIBUTE *t, CK_ULONG n)
+kwp11_attr_get(kwp11_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE *t, CK_ULONG n)
 {
+	kwp11_obj *o;
 	kw_buf v;
 	CK_ULONG i;
-	CK_RV rv = CKR_OK, r;
+	CK_RV rv, r;
+
+	if ((rv = kwp11_obj_lookup(tok, h, &o)) != CKR_OK)
+		return rv;
+	/* a key's CKA_SUBJECT comes from its certificate: load it first (the
+	 * object table may move) */
+	if (o->owner == 0 && o->cls != CKO_CERTIFICATE &&
+	    kwp11_tmpl_find(t, n, CKA_SUBJECT) != NULL) {
+		if ((rv = kwp11_token_load(tok, o->slot, true)) != CKR_OK ||
+		    (rv = kwp11_obj_lookup(tok, h, &o)) != CKR_OK)
+			return rv;
+	}
 
 	kw_buf_init(&v, KW_BUF_DEFAULT_MAX);
 	for (i = 0; i < n; i++) {

@@ -87,6 +87,16 @@ kwp11_cache_enabled(void)
 	return cache_dir(dir, sizeof(dir)) == KW_OK;
 }
 
+bool
+kwp11_cache_has(uint32_t serial, uint8_t slot)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return cache_path(serial, slot, path, sizeof(path)) == KW_OK && lstat(path, &st) == 0 &&
+	    S_ISREG(st.st_mode);
+}
+
 /* Split a cache file into its recorded probe and certificate. */
 static kw_rv
 parse_entry(kw_view v, kw_view *probe, kw_view *cert)

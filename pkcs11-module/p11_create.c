@@ -205,6 +205,7 @@ create_key(kwp11_token *tok, const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE
 	}
 	/* a certificate of the slot belonged to the replaced key: hidden */
 	rv = kwp11_obj_set_slot(tok, slot, &md, NULL, 0, false);
+	kwp11_token_key_changed(tok, slot);
 	if (rv == CKR_OK)
 		rv = handle_of(tok, slot, CKO_PRIVATE_KEY, out);
 out:
@@ -225,7 +226,7 @@ kwp11_create_object(kwp11_session *s, CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HAN
 		return CKR_SESSION_READ_ONLY;
 	if ((rv = kwp11_tmpl_ulong(t, n, CKA_CLASS, &cls)) != CKR_OK)
 		return rv;
-	if ((rv = kwp11_token_enumerate(s->tok)) != CKR_OK)
+	if ((rv = kwp11_token_load(s->tok, 0, false)) != CKR_OK)
 		return rv;
 	switch (cls) {
 	case CKO_CERTIFICATE:

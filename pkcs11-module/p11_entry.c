@@ -338,15 +338,13 @@ C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
     CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
 	kwp11_call c;
-	kwp11_obj *o;
 	CK_RV rv;
 
 	if (pTemplate == NULL && ulCount > 0)
 		return CKR_ARGUMENTS_BAD;
 	if ((rv = kwp11_enter_session(hSession, &c, false)) != CKR_OK)
 		return rv;
-	if ((rv = kwp11_obj_lookup(c.tok, hObject, &o)) == CKR_OK)
-		rv = kwp11_attr_get(c.tok, o, pTemplate, ulCount);
+	rv = kwp11_attr_get(c.tok, hObject, pTemplate, ulCount);
 	kwp11_leave(&c);
 	return rv;
 }

@@ -36,6 +36,30 @@ obj_visible(const kwp11_session *s, const kwp11_obj *o)
 	return !kwp11_obj_needs_pin(o) || s->tok->login == KWP11_LOGIN_USER;
 }
 
+/* Load from the card only what the template can match: one slot when
+ * CKA_ID names one, certificates only when certificates or a key's
+ * CKA_SUBJECT can match. */
+static CK_RV
+find_load(kwp11_token *tok, const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+	const CK_ATTRIBUTE *id = kwp11_tmpl_find(t, n, CKA_ID);
+	CK_ULONG cls = (CK_ULONG)-1;
+	uint8_t slot = 0;
+	bool certs = true;
+
+	if (kwp11_tmpl_ulong(t, n, CKA_CLASS, &cls) == CKR_OK) {
+		if (cls != CKO_CERTIFICATE && cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY)
+			return CKR_OK;   /* nothing on the card can match */
+		certs = cls == CKO_CERTIFICATE || kwp11_tmpl_find(t, n, CKA_SUBJECT) != NULL;
+	}
+	if (id != NULL) {
+		if (id->pValue == NULL || id->ulValueLen != 1 ||
+		    (slot = kwp11_id_to_slot(*(const uint8_t *)id->pValue)) == 0)
+			return CKR_OK;   /* no PIV slot has this CKA_ID */
+	}
+	return kwp11_token_load(tok, slot, certs);
+}
+
 CK_RV
 kwp11_find_init(kwp11_session *s, CK_ATTRIBUTE *t, CK_ULONG n)
 {
@@ -48,7 +72,7 @@ kwp11_find_init(kwp11_session *s, CK_ATTRIBUTE *t, CK_ULONG n)
 		return CKR_OPERATION_ACTIVE;
 	if (n > 0 && t == NULL)
 		return CKR_ARGUMENTS_BAD;
-	if ((rv = kwp11_token_enumerate(tok)) != CKR_OK)
+	if ((rv = find_load(tok, t, n)) != CKR_OK)
 		return rv;
 	free(s->found);
 	s->found = NULL;

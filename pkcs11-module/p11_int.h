@@ -88,7 +88,8 @@ typedef struct kwp11_token {
 	kw_secret so_mgmt;         /* or a management key given as SO PIN */
 	uint8_t so_mgmt_alg;
 	int pin_tries;             /* last known, -1 unknown */
-	bool enumerated;
+	uint8_t slot_state[24];    /* per kwp11_key_slots entry: what is loaded */
+	int retired_floor;         /* retired slots to probe at least, -1 unknown */
 	uint16_t gen;              /* object generation, bumps on token loss */
 	kwp11_obj *objs;
 	size_t nobjs;
@@ -113,8 +114,13 @@ kw_rv kwp11_token_begin(kwp11_token *tok);
 void kwp11_token_end(kwp11_token *tok);
 /* After a failed card call: handle removal/logouts, give the CK_RV. */
 CK_RV kwp11_token_fail(kwp11_token *tok, kw_rv rv);
-/* Objects: enumerate lazily (p11_object.c). */
+/* Objects: loaded lazily (p11_load.c): one PIV slot (0 = all), with or
+ * without certificates; everything. */
+CK_RV kwp11_token_load(kwp11_token *tok, uint8_t slot, bool certs);
 CK_RV kwp11_token_enumerate(kwp11_token *tok);
+/* A slot's key was just generated or imported: its certificate is to be
+ * looked at again. */
+void kwp11_token_key_changed(kwp11_token *tok, uint8_t slot);
 CK_OBJECT_HANDLE kwp11_obj_handle(const kwp11_token *tok, size_t idx);
 CK_RV kwp11_obj_lookup(kwp11_token *tok, CK_OBJECT_HANDLE h, kwp11_obj **o);
 CK_RV kwp11_obj_add(kwp11_token *tok, kwp11_obj *o, size_t *idx);
@@ -136,6 +142,7 @@ kw_rv kwp11_token_ecdh(kwp11_token *tok, uint8_t slot, uint8_t alg,
 
 /* ---- cache of public material (p11_cache.c) ---- */
 bool kwp11_cache_enabled(void);
+bool kwp11_cache_has(uint32_t serial, uint8_t slot);   /* an entry exists */
 /* Look up a certificate for (serial, slot): used only if the card's answer
  * to a one-APDU probe of the certificate object (the first response chunk
  * and status word) equals the one recorded with it, and the certificate's
@@ -234,7 +241,7 @@ kwp11_session *kwp11_session_find(kwp11_module *m, CK_SESSION_HANDLE h);
 CK_RV kwp11_find_init(kwp11_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG n);
 CK_RV kwp11_find(kwp11_session *s, CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *count);
 CK_RV kwp11_find_final(kwp11_session *s);
-CK_RV kwp11_attr_get(kwp11_token *tok, kwp11_obj *o, CK_ATTRIBUTE *tmpl, CK_ULONG n);
+CK_RV kwp11_attr_get(kwp11_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE *tmpl, CK_ULONG n);
 /* One attribute's value into out: CKR_OK, CKR_ATTRIBUTE_TYPE_INVALID or
  * CKR_ATTRIBUTE_SENSITIVE. */
 CK_RV kwp11_attr_value(kwp11_token *tok, const kwp11_obj *o, CK_ATTRIBUTE_TYPE type, kw_buf *out);

@@ -183,7 +183,7 @@ kwp11_generate_key_pair(kwp11_session *s, CK_MECHANISM *mech,
 		return rv;
 	if (slot == 0)
 		slot = slot2;
-	if ((rv = kwp11_token_enumerate(tok)) != CKR_OK)
+	if ((rv = kwp11_token_load(tok, slot, false)) != CKR_OK)
 		return rv;
 	if (slot == 0 && (slot = free_slot(tok)) == 0)
 		return CKR_TEMPLATE_INCOMPLETE;
@@ -197,6 +197,7 @@ kwp11_generate_key_pair(kwp11_session *s, CK_MECHANISM *mech,
 	kw_piv_metadata_clear(&md);
 	if (rv != CKR_OK)
 		return rv;
+	kwp11_token_key_changed(tok, slot);
 	o = kwp11_obj_find_slot(tok, slot, CKO_PRIVATE_KEY);
 	*hpriv = kwp11_obj_handle(tok, (size_t)(o - tok->objs));
 	o = kwp11_obj_find_slot(tok, slot, CKO_PUBLIC_KEY);

@@ -1,17 +1,13 @@
 /* Token objects: one private key per occupied PIV key slot (exposed even
  * without a certificate), its public key (from GET METADATA or the
- * certificate) and its certificate. Enumeration is lazy (first
- * C_FindObjectsInit) and probes every key slot with GET METADATA where the
- * card has it, retired slots 82-95 included; certificates come from the
- * verified on-disk cache or are read once. Without GET METADATA, the
- * certificate objects of all slots are read instead. */
+ * certificate) and its certificate; CKA_ID mapping, labels, handles with
+ * the token's generation. Loading them from the card: p11_load.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/x509.h>
 
-#include "kw_apdu.h"
 #include "kw_log.h"
 #include "p11_int.h"
 
@@ -238,166 +234,4 @@ kwp11_obj_set_slot(kwp11_token *tok, uint8_t slot, const kw_piv_metadata *md,
 out:
 	EVP_PKEY_free(pub);
 	return rv;
-}
-
-/* One short GET DATA of the certificate object without collecting the
- * rest (no GET RESPONSE): its first chunk and status word identify the
- * object's current contents. KW_ERR_NOT_FOUND when there is none. */
-static kw_rv
-cert_probe(kwp11_token *tok, uint8_t slot, kw_buf *probe)
-{
-	uint32_t tag = kw_piv_slot_cert_tag(slot);
-	uint8_t cmd[11] = { 0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0, 0, 0, 0x00 };
-	uint8_t resp[258];
-	size_t rlen = sizeof(resp);
-	kw_rv rv;
-
-	cmd[7] = (uint8_t)(tag >> 16);
-	cmd[8] = (uint8_t)(tag >> 8);
-	cmd[9] = (uint8_t)tag;
-	if ((rv = kw_apdu_cla_for_channel(0x00, kw_transport_channel(tok->t), &cmd[0])) != KW_OK ||
-	    (rv = kw_transport_transmit(tok->t, cmd, sizeof(cmd), resp, &rlen)) != KW_OK)
-		return rv;
-	if (rlen < 2)
-		return KW_ERR_PROTOCOL;
-	if (resp[rlen - 2] == 0x6A && resp[rlen - 1] == 0x82)
-		return KW_ERR_NOT_FOUND;
-	if (resp[rlen - 2] != 0x61 && !(resp[rlen - 2] == 0x90 && resp[rlen - 1] == 0x00))
-		return KW_ERR_CARD;
-	return kw_buf_put(probe, resp, rlen);
-}
-
-/* The certificate of a slot whose key we know: the verified cache, else
- * the card (and the cache records it with its probe). */
-static kw_rv
-slot_cert(kwp11_token *tok, uint8_t slot, const EVP_PKEY *pub, kw_buf *der)
-{
-	bool cache = pub != NULL && tok->have_serial && kwp11_cache_enabled();
-	kw_buf probe;
-	kw_rv rv, prv = KW_ERR_NOT_SUPPORTED;
-
-	kw_buf_init(&probe, 512);
-	if (cache) {
-		prv = cert_probe(tok, slot, &probe);
-		if (prv == KW_ERR_NOT_FOUND) {
-			rv = KW_ERR_NOT_FOUND;
-			goto out;
-		}
-		if (prv == KW_OK && kwp11_cache_get(tok->serial, slot, pub, kw_buf_view(&probe),
-		    der) == KW_OK) {
-			rv = KW_OK;
-			goto out;
-		}
-	}
-	kw_buf_reset(der);
-	rv = kw_piv_read_cert(tok->piv, slot, der);
-	if (rv == KW_OK && cache && prv == KW_OK)
-		(void)kwp11_cache_put(tok->serial, slot, kw_buf_view(&probe), der->data, der->len);
-out:
-	kw_buf_free(&probe);
-	return rv;
-}
-
-static kw_rv
-enum_slot_md(kwp11_token *tok, uint8_t slot, kw_buf *der)
-{
-	kw_piv_metadata md;
-	kw_rv rv;
-	CK_RV crv;
-
-	memset(&md, 0, sizeof(md));
-	rv = kw_piv_get_metadata(tok->piv, slot, &md);
-	if (rv == KW_ERR_NOT_FOUND)
-		return KW_OK;   /* empty slot */
-	if (rv != KW_OK)
-		goto out;
-	kw_buf_reset(der);
-	rv = slot_cert(tok, slot, md.pubkey, der);
-	if (rv != KW_OK && rv != KW_ERR_NOT_FOUND)
-		goto out;
-	crv = kwp11_obj_set_slot(tok, slot, &md, rv == KW_OK ? der->data : NULL,
-	    rv == KW_OK ? der->len : 0, false);
-	rv = crv == CKR_OK ? KW_OK : KW_ERR_NOMEM;
-out:
-	kw_piv_metadata_clear(&md);
-	return rv;
-}
-
-static kw_rv
-enum_slot_cert(kwp11_token *tok, uint8_t slot, kw_buf *der)
-{
-	kw_rv rv;
-
-	kw_buf_reset(der);
-	rv = kw_piv_read_cert(tok->piv, slot, der);
-	if (rv == KW_ERR_NOT_FOUND)
-		return KW_OK;
-	if (rv != KW_OK)
-		return rv;
-	return kwp11_obj_set_slot(tok, slot, NULL, der->data, der->len, false) == CKR_OK ?
-	    KW_OK : KW_ERR_NOMEM;
-}
-
-static bool
-metadata_unsupported(kw_rv rv)
-{
-	return rv == KW_ERR_INS_UNKNOWN || rv == KW_ERR_WRONG_PARAMS ||
-	    rv == KW_ERR_NOT_SUPPORTED || rv == KW_ERR_CARD;
-}
-
-static kw_rv
-enumerate_slots(kwp11_token *tok)
-{
-	kw_buf der;
-	size_t i;
-	kw_rv rv = KW_OK;
-
-	kw_buf_init(&der, KW_BUF_DEFAULT_MAX);
-	for (i = 0; kwp11_key_slots[i] != 0; i++) {
-		uint8_t slot = kwp11_key_slots[i];
-
-		if (tok->has_metadata != 0) {
-			rv = enum_slot_md(tok, slot, &der);
-			if (rv != KW_OK && tok->has_metadata == -1 && metadata_unsupported(rv)) {
-				tok->has_metadata = 0;
-				rv = KW_OK;
-			} else if (rv == KW_OK) {
-				tok->has_metadata = 1;
-			} else if (rv == KW_ERR_CRYPTO || rv == KW_ERR_FORMAT) {
-				/* metadata unusable here (e.g. an OpenSSL engine in the
-				 * host application refuses key import): the certificate */
-				kw_debug("slot %02x: metadata unusable, reading the certificate", slot);
-				rv = enum_slot_cert(tok, slot, &der);
-			}
-		}
-		if (tok->has_metadata == 0)
-			rv = enum_slot_cert(tok, slot, &der);
-		if (rv != KW_OK)
-			break;
-	}
-	kw_buf_free(&der);
-	return rv;
-}
-
-CK_RV
-kwp11_token_enumerate(kwp11_token *tok)
-{
-	kw_rv rv;
-
-	if (tok->enumerated)
-		return CKR_OK;
-	if (!tok->present)
-		return CKR_TOKEN_NOT_PRESENT;
-	if ((rv = kwp11_token_begin(tok)) != KW_OK)
-		return kwp11_token_fail(tok, rv);
-	rv = enumerate_slots(tok);
-	if (rv == KW_ERR_INS_UNKNOWN && kw_piv_select(tok->piv) == KW_OK)
-		rv = enumerate_slots(tok);
-	kwp11_token_end(tok);
-	if (rv != KW_OK) {
-		kw_warn("enumerating %.64s: %s", tok->uri, kw_strerror(rv));
-		return kwp11_token_fail(tok, rv);
-	}
-	tok->enumerated = true;
-	return CKR_OK;
 }

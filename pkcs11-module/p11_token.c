@@ -36,6 +36,7 @@ kwp11_token_new(const char *uri, CK_SLOT_ID id, const kwp11_lockops *lo, kwp11_t
 	tok->reader_present = true;
 	tok->has_metadata = -1;
 	tok->pin_tries = -1;
+	tok->retired_floor = -1;
 	tok->gen = 1;
 	*out = tok;
 	return KW_OK;
@@ -51,7 +52,8 @@ objects_free(kwp11_token *tok)
 	free(tok->objs);
 	tok->objs = NULL;
 	tok->nobjs = 0;
-	tok->enumerated = false;
+	memset(tok->slot_state, 0, sizeof(tok->slot_state));
+	tok->retired_floor = -1;
 }
 
 void

@@ -87,13 +87,48 @@ test_objects(void **state)
 	l1[lab.ulValueLen] = '\0';
 	assert_string_equal(l1, l2);
 	assert_string_equal(l1, "Digital Signature");
-	/* enumeration: one metadata probe per key slot, certificates of the
-	 * 3 occupied slots with a certificate and of 9D (absent) */
-	assert_int_equal(p11f_cards[0].metadata, 24);
-	assert_int_equal(p11f_cards[0].get_data, 4);
+	/* enumeration: metadata for 9A 9C 9D 9E and the retired slots up to
+	 * the first empty one (82 83), certificates of the 4 keys' slots (9D
+	 * has none) and the key history object */
+	assert_int_equal(p11f_cards[0].metadata, 6);
+	assert_int_equal(p11f_cards[0].get_data, 5);
 	/* stale object handles of a finished find are still fine; bogus ones not */
 	assert_int_equal(C_GetAttributeValue(s, k + 0x100000, &lab, 1), CKR_OBJECT_HANDLE_INVALID);
 	assert_int_equal(C_FindObjects(s, &k, 1, &(CK_ULONG){ 0 }), CKR_OPERATION_NOT_INITIALIZED);
+}
+
+/* Only what a template can match is read from the card. */
+static void
+test_lazy(void **state)
+{
+	CK_SESSION_HANDLE s = user_session();
+	CK_ATTRIBUTE all[1];
+
+	(void)state;
+	p11f_cards[0].metadata = p11f_cards[0].get_data = 0;
+	/* a private key by CKA_ID: that slot's metadata, no certificate */
+	assert_int_not_equal(p11f_find(s, CKO_PRIVATE_KEY, 1), CK_INVALID_HANDLE);
+	assert_int_equal(p11f_cards[0].metadata, 1);
+	assert_int_equal(p11f_cards[0].get_data, 0);
+	/* its certificate: one read */
+	assert_int_not_equal(p11f_find(s, CKO_CERTIFICATE, 1), CK_INVALID_HANDLE);
+	assert_int_equal(p11f_cards[0].metadata, 1);
+	assert_int_equal(p11f_cards[0].get_data, 1);
+	/* a retired key past a gap (83 empty) is found by its CKA_ID (07) */
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+	p11f_add_key(&p11f_cards[0], 0x84, 0, KW_PIV_PIN_POLICY_ONCE, false);
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	s = user_session();
+	assert_int_not_equal(p11f_find(s, CKO_PRIVATE_KEY, 7), CK_INVALID_HANDLE);
+	/* with every slot probed it is listed too */
+	setenv("KEYWARD_PROBE_ALL_RETIRED", "1", 1);
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	s = user_session();
+	p11f_cards[0].metadata = 0;
+	assert_int_equal(p11f_count(s, all, 0), 13);
+	assert_int_equal(p11f_cards[0].metadata, 24);
+	unsetenv("KEYWARD_PROBE_ALL_RETIRED");
 }
 
 static void
@@ -531,8 +566,9 @@ test_cache(void **state)
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
 	s = user_session();
 	assert_int_equal(p11f_count(s, all, 0), 11);
-	/* cold: probe + read for 9A, 9C, 82; the probe tells 9D has none */
-	assert_int_equal(p11f_cards[0].get_data, 7);
+	/* cold: no entries, no probes: 9A 9C 9D(none) 82 read once, and the
+	 * key history */
+	assert_int_equal(p11f_cards[0].get_data, 5);
 	snprintf(path, sizeof(path), "%s/keyward/piv-11111111-9a.der", cache_dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -542,7 +578,7 @@ test_cache(void **state)
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
 	s = user_session();
 	assert_int_equal(p11f_count(s, all, 0), 11);
-	assert_int_equal(p11f_cards[0].get_data, 4);   /* one probe each */
+	assert_int_equal(p11f_cards[0].get_data, 5);   /* one probe each + history */
 	/* a certificate replaced behind the module's back (same key): re-read */
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
 	p11f_new_cert(&p11f_cards[0].keys[0]);
@@ -550,7 +586,7 @@ test_cache(void **state)
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
 	s = user_session();
 	assert_int_equal(p11f_count(s, all, 0), 11);
-	assert_int_equal(p11f_cards[0].get_data, 5);
+	assert_int_equal(p11f_cards[0].get_data, 6);
 	{
 		CK_OBJECT_HANDLE c = p11f_find(s, CKO_CERTIFICATE, 1);
 		CK_BYTE buf[2048];
@@ -573,7 +609,7 @@ test_cache(void **state)
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
 	s = user_session();
 	assert_int_equal(p11f_count(s, all, 0), 11);
-	assert_int_equal(p11f_cards[0].get_data, 6);   /* 9A and 9C probed and re-read */
+	assert_int_equal(p11f_cards[0].get_data, 7);   /* 9A and 9C probed and re-read */
 	{
 		CK_OBJECT_HANDLE c = p11f_find(s, CKO_CERTIFICATE, 2);
 		CK_BYTE buf[2048];
@@ -591,6 +627,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_objects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lazy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_metadata, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attributes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sign_rsa, setup, teardown),

@@ -1,0 +1,326 @@
+/* Loading a token's objects from the card, lazily and per PIV slot:
+ * C_FindObjectsInit asks only for what its template can match (one slot
+ * when CKA_ID is given; certificates only when certificates or their
+ * fields can match). A slot's key comes from GET METADATA (private keys
+ * are exposed without a certificate); its certificate from the verified
+ * on-disk cache or the card. Retired slots 82-95 are probed in order,
+ * at least as far as the Key History object (5FC10C) counts and then up
+ * to the first empty slot (KEYWARD_PROBE_ALL_RETIRED=1: all twenty), so
+ * they are found with or without that object. Cards without GET METADATA
+ * are read through their certificate objects instead. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kw_apdu.h"
+#include "kw_log.h"
+#include "kw_tlv.h"
+#include "p11_int.h"
+
+enum { SLOT_UNKNOWN = 0, SLOT_KEY, SLOT_DONE };
+
+static int
+slot_index(uint8_t slot)
+{
+	int i;
+
+	for (i = 0; kwp11_key_slots[i] != 0; i++)
+		if (kwp11_key_slots[i] == slot)
+			return i;
+	return -1;
+}
+
+/* One short GET DATA of the certificate object without collecting the
+ * rest (no GET RESPONSE): its first chunk and status word identify the
+ * object's current contents. KW_ERR_NOT_FOUND when there is none. */
+static kw_rv
+cert_probe(kwp11_token *tok, uint8_t slot, kw_buf *probe)
+{
+	uint32_t tag = kw_piv_slot_cert_tag(slot);
+	uint8_t cmd[11] = { 0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0, 0, 0, 0x00 };
+	uint8_t resp[258];
+	size_t rlen = sizeof(resp);
+	kw_rv rv;
+
+	cmd[7] = (uint8_t)(tag >> 16);
+	cmd[8] = (uint8_t)(tag >> 8);
+	cmd[9] = (uint8_t)tag;
+	if ((rv = kw_apdu_cla_for_channel(0x00, kw_transport_channel(tok->t), &cmd[0])) != KW_OK ||
+	    (rv = kw_transport_transmit(tok->t, cmd, sizeof(cmd), resp, &rlen)) != KW_OK)
+		return rv;
+	if (rlen < 2)
+		return KW_ERR_PROTOCOL;
+	if (resp[rlen - 2] == 0x6A && resp[rlen - 1] == 0x82)
+		return KW_ERR_NOT_FOUND;
+	if (resp[rlen - 2] != 0x61 && !(resp[rlen - 2] == 0x90 && resp[rlen - 1] == 0x00))
+		return KW_ERR_CARD;
+	return kw_buf_put(probe, resp, rlen);
+}
+
+/* What cert_probe() will see for an object with these contents: the
+ * first 256 bytes of 53 L <contents> and 61xx, or all of it and 9000. */
+static kw_rv
+expected_probe(kw_view contents, kw_buf *probe)
+{
+	kw_buf raw;
+	size_t rest;
+	kw_rv rv;
+
+	kw_buf_init(&raw, KW_BUF_DEFAULT_MAX);
+	if ((rv = kw_tlv_put(&raw, 0x53, contents.ptr, contents.len)) != KW_OK)
+		goto out;
+	rest = raw.len > 256 ? raw.len - 256 : 0;
+	if ((rv = kw_buf_put(probe, raw.data, raw.len - rest)) != KW_OK)
+		goto out;
+	rv = kw_buf_put_u16be(probe, rest == 0 ? 0x9000 : (uint16_t)(0x6100 | (rest > 255 ? 0 : rest)));
+out:
+	kw_buf_free(&raw);
+	return rv;
+}
+
+/* A certificate object's DER when stored uncompressed (70, 71 = 00). */
+static kw_rv
+plain_cert(kw_view contents, kw_buf *der)
+{
+	kw_view cert, info;
+
+	if (kw_tlv_find(contents, 0x70, &cert) != KW_OK || cert.len == 0)
+		return KW_ERR_FORMAT;
+	if (kw_tlv_find(contents, 0x71, &info) == KW_OK && (info.len != 1 || info.ptr[0] != 0))
+		return KW_ERR_NOT_SUPPORTED;   /* compressed: kw_piv_read_cert knows how */
+	return kw_buf_put_view(der, cert);
+}
+
+/* Read a certificate from the card; when cache is set, record it with the
+ * probe answer its object will give. */
+static kw_rv
+read_cert(kwp11_token *tok, uint8_t slot, bool cache, kw_buf *der)
+{
+	kw_buf obj, probe;
+	kw_rv rv;
+
+	kw_buf_init(&obj, KW_BUF_DEFAULT_MAX);
+	kw_buf_init(&probe, 512);
+	kw_buf_reset(der);
+	if ((rv = kw_piv_get_data(tok->piv, kw_piv_slot_cert_tag(slot), &obj)) != KW_OK)
+		goto out;
+	if (plain_cert(kw_buf_view(&obj), der) != KW_OK) {
+		kw_buf_reset(der);
+		if ((rv = kw_piv_read_cert(tok->piv, slot, der)) != KW_OK)
+			goto out;
+	}
+	if (cache && expected_probe(kw_buf_view(&obj), &probe) == KW_OK)
+		(void)kwp11_cache_put(tok->serial, slot, kw_buf_view(&probe), der->data, der->len);
+out:
+	kw_buf_free(&obj);
+	kw_buf_free(&probe);
+	return rv;
+}
+
+/* The certificate of a slot whose key we know: the verified cache (one
+ * probe APDU), else the card. Without a cache entry no probe is sent. */
+static kw_rv
+slot_cert(kwp11_token *tok, uint8_t slot, const EVP_PKEY *pub, kw_buf *der)
+{
+	bool cache = pub != NULL && tok->have_serial && kwp11_cache_enabled();
+	kw_buf probe;
+	kw_rv rv;
+
+	kw_buf_init(&probe, 512);
+	if (cache && kwp11_cache_has(tok->serial, slot)) {
+		rv = cert_probe(tok, slot, &probe);
+		if (rv == KW_ERR_NOT_FOUND)
+			goto out;
+		if (rv == KW_OK && kwp11_cache_get(tok->serial, slot, pub, kw_buf_view(&probe),
+		    der) == KW_OK)
+			goto out;
+	}
+	rv = read_cert(tok, slot, cache, der);
+out:
+	kw_buf_free(&probe);
+	return rv;
+}
+
+static kw_rv
+obj_rv(CK_RV rv)
+{
+	return rv == CKR_OK ? KW_OK : KW_ERR_NOMEM;
+}
+
+/* Without GET METADATA: the certificate tells key and certificate. */
+static kw_rv
+load_by_cert(kwp11_token *tok, uint8_t slot, kw_buf *der)
+{
+	kw_rv rv;
+
+	kw_buf_reset(der);
+	rv = kw_piv_read_cert(tok->piv, slot, der);
+	if (rv == KW_ERR_NOT_FOUND)
+		return KW_OK;
+	if (rv != KW_OK)
+		return rv;
+	return obj_rv(kwp11_obj_set_slot(tok, slot, NULL, der->data, der->len, false));
+}
+
+static bool
+metadata_unsupported(kw_rv rv)
+{
+	return rv == KW_ERR_INS_UNKNOWN || rv == KW_ERR_WRONG_PARAMS ||
+	    rv == KW_ERR_NOT_SUPPORTED || rv == KW_ERR_CARD;
+}
+
+/* The key of a slot by GET METADATA; *present tells whether there is one. */
+static kw_rv
+load_key(kwp11_token *tok, uint8_t slot, bool *present, kw_buf *der)
+{
+	kw_piv_metadata md;
+	kw_rv rv;
+
+	*present = false;
+	memset(&md, 0, sizeof(md));
+	rv = kw_piv_get_metadata(tok->piv, slot, &md);
+	if (rv == KW_ERR_NOT_FOUND) {
+		tok->has_metadata = 1;
+		return KW_OK;
+	}
+	if (rv != KW_OK && tok->has_metadata == -1 && metadata_unsupported(rv)) {
+		tok->has_metadata = 0;
+		return load_by_cert(tok, slot, der);
+	}
+	if (rv == KW_ERR_CRYPTO || rv == KW_ERR_FORMAT) {
+		/* metadata unusable here (e.g. an OpenSSL engine in the host
+		 * application refuses key import): the certificate instead */
+		kw_debug("slot %02x: metadata unusable, reading the certificate", slot);
+		return load_by_cert(tok, slot, der);
+	}
+	if (rv == KW_OK) {
+		tok->has_metadata = 1;
+		*present = true;
+		rv = obj_rv(kwp11_obj_set_slot(tok, slot, &md, NULL, 0, false));
+	}
+	kw_piv_metadata_clear(&md);
+	return rv;
+}
+
+static kw_rv
+load_slot(kwp11_token *tok, uint8_t slot, bool certs, kw_buf *der)
+{
+	int i = slot_index(slot);
+	kwp11_obj *key;
+	bool present;
+	kw_rv rv;
+
+	if (i < 0)
+		return KW_OK;
+	if (tok->slot_state[i] == SLOT_UNKNOWN) {
+		if (tok->has_metadata == 0) {
+			rv = load_by_cert(tok, slot, der);
+			present = false;
+		} else {
+			rv = load_key(tok, slot, &present, der);
+		}
+		if (rv != KW_OK)
+			return rv;
+		tok->slot_state[i] = present ? SLOT_KEY : SLOT_DONE;
+	}
+	if (!certs || tok->slot_state[i] != SLOT_KEY)
+		return KW_OK;
+	key = kwp11_obj_find_slot(tok, slot, CKO_PRIVATE_KEY);
+	kw_buf_reset(der);
+	rv = slot_cert(tok, slot, key != NULL ? key->pub : NULL, der);
+	if (rv == KW_OK)
+		rv = obj_rv(kwp11_obj_set_slot(tok, slot, NULL, der->data, der->len, true));
+	else if (rv == KW_ERR_NOT_FOUND)
+		rv = KW_OK;
+	if (rv == KW_OK)
+		tok->slot_state[i] = SLOT_DONE;
+	return rv;
+}
+
+static bool
+slot_has_key(kwp11_token *tok, uint8_t slot)
+{
+	return kwp11_obj_find_slot(tok, slot, CKO_PRIVATE_KEY) != NULL;
+}
+
+/* How far retired slots must be probed at least. */
+static int
+retired_floor(kwp11_token *tok)
+{
+	kw_piv_key_history kh;
+	const char *all = getenv("KEYWARD_PROBE_ALL_RETIRED");
+
+	if (all != NULL && strcmp(all, "1") == 0)
+		return 20;
+	if (tok->retired_floor >= 0)
+		return tok->retired_floor;
+	memset(&kh, 0, sizeof(kh));
+	tok->retired_floor = 0;
+	if (kw_piv_read_key_history(tok->piv, &kh) == KW_OK && kh.on_card_certs >= 0 &&
+	    kh.off_card_certs >= 0)
+		tok->retired_floor = kh.on_card_certs + kh.off_card_certs > 20 ? 20 :
+		    kh.on_card_certs + kh.off_card_certs;
+	return tok->retired_floor;
+}
+
+static kw_rv
+load_all(kwp11_token *tok, bool certs, kw_buf *der)
+{
+	int i, floor = -1;
+	kw_rv rv;
+
+	for (i = 0; kwp11_key_slots[i] != 0; i++) {
+		uint8_t slot = kwp11_key_slots[i];
+		bool retired = slot >= KW_PIV_SLOT_RETIRED1 && slot <= KW_PIV_SLOT_RETIRED20;
+
+		if (retired && tok->has_metadata != 0) {
+			if (floor < 0)
+				floor = retired_floor(tok);
+			/* past the key history's count: stop at the first empty slot */
+			if (slot > KW_PIV_SLOT_RETIRED1 && slot - KW_PIV_SLOT_RETIRED1 >= floor &&
+			    tok->slot_state[i - 1] == SLOT_DONE &&
+			    !slot_has_key(tok, kwp11_key_slots[i - 1]))
+				break;
+		}
+		if ((rv = load_slot(tok, slot, certs, der)) != KW_OK)
+			return rv;
+	}
+	return KW_OK;
+}
+
+CK_RV
+kwp11_token_load(kwp11_token *tok, uint8_t slot, bool certs)
+{
+	kw_buf der;
+	kw_rv rv;
+
+	if (!tok->present)
+		return CKR_DEVICE_REMOVED;
+	if ((rv = kwp11_token_begin(tok)) != KW_OK)
+		return kwp11_token_fail(tok, rv);
+	kw_buf_init(&der, KW_BUF_DEFAULT_MAX);
+	rv = slot != 0 ? load_slot(tok, slot, certs, &der) : load_all(tok, certs, &der);
+	if (rv == KW_ERR_INS_UNKNOWN && kw_piv_select(tok->piv) == KW_OK)
+		rv = slot != 0 ? load_slot(tok, slot, certs, &der) : load_all(tok, certs, &der);
+	kw_buf_free(&der);
+	kwp11_token_end(tok);
+	if (rv != KW_OK) {
+		kw_warn("reading objects of %.64s: %s", tok->uri, kw_strerror(rv));
+		return kwp11_token_fail(tok, rv);
+	}
+	return CKR_OK;
+}
+
+void
+kwp11_token_key_changed(kwp11_token *tok, uint8_t slot)
+{
+	int i = slot_index(slot);
+
+	if (i >= 0)
+		tok->slot_state[i] = SLOT_KEY;
+}
+
+CK_RV
+kwp11_token_enumerate(kwp11_token *tok)
+{
+	return kwp11_token_load(tok, 0, true);
+}
