@@ -110,6 +110,26 @@ parse_serial(const char *s, uint32_t *out)
 	return true;
 }
 
+/* The serial attribute of an RFC 7512 URI's path ("token=..;serial=123"). */
+static bool
+pkcs11_uri_serial(const char *path, uint32_t *out)
+{
+	char buf[32];
+	const char *a = path, *end;
+	size_t n;
+
+	while (*a != '\0' && *a != '?') {
+		end = a + strcspn(a, ";?");
+		if (strncmp(a, "serial=", 7) == 0 && (n = (size_t)(end - a - 7)) < sizeof(buf)) {
+			memcpy(buf, a + 7, n);
+			buf[n] = '\0';
+			return parse_serial(buf, out);
+		}
+		a = *end == ';' ? end + 1 : end;
+	}
+	return false;
+}
+
 static void
 print_candidates(kwcli_token *toks, size_t n)
 {
@@ -185,6 +205,13 @@ kwcli_token_select(const char *sel, kwcli_token *tok)
 		return token_pick(false, 0, tok);
 	if (parse_serial(sel, &serial))
 		return token_pick(true, serial, tok);
+	if (strncmp(sel, "pkcs11:", 7) == 0) {
+		if (pkcs11_uri_serial(sel + 7, &serial))
+			return token_pick(true, serial, tok);
+		fprintf(stderr, "keyward: a pkcs11: URI selects a token by its serial "
+		    "attribute (pkcs11:serial=NNN)\n");
+		return KW_ERR_ARG;
+	}
 	if (strchr(sel, ':') == NULL) {
 		fprintf(stderr, "keyward: --token wants a serial number or a URI such as "
 		    "\"pcsc:<reader name>\"\n");

@@ -25,6 +25,11 @@ typedef struct kwcli_verb {
 
 int kwcli_cmd_list(int argc, char **argv);
 int kwcli_cmd_status(int argc, char **argv);
+int kwcli_cmd_enroll(int argc, char **argv);
+int kwcli_cmd_renew(int argc, char **argv);
+int kwcli_cmd_recover(int argc, char **argv);
+int kwcli_cmd_pin(int argc, char **argv);
+int kwcli_cmd_reset(int argc, char **argv);
 
 /* ---- token selection (cli_token.c) ---- */
 

@@ -12,6 +12,16 @@ static const kwcli_verb verbs[] = {
 	    kwcli_cmd_list },
 	{ "status", "show one token in detail (PIN/PUK, management key, slots)",
 	    kwcli_cmd_status },
+	{ "enroll", "provision a token from the KMS (signing key, escrowed keys, certificates)",
+	    kwcli_cmd_enroll },
+	{ "renew", "new signing certificate; encryption keys after a KMS rotation",
+	    kwcli_cmd_renew },
+	{ "recover", "a replacement token: same encryption keys, new signing key",
+	    kwcli_cmd_recover },
+	{ "pin", "change the PIN or PUK, or unblock the PIN (pin change|unblock)",
+	    kwcli_cmd_pin },
+	{ "reset", "erase the token's PIV application (asks for confirmation)",
+	    kwcli_cmd_reset },
 };
 
 static void
