@@ -12,3 +12,4 @@ tools_testenv_keyward_testenv_SOURCES = \
 	tools/testenv/testenv_dir.c
 tools_testenv_keyward_testenv_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS) $(CRYPTO_CFLAGS)
 tools_testenv_keyward_testenv_LDADD = $(PCSC_LIBS) $(CRYPTO_LIBS)
+EXTRA_DIST += tools/testenv/README.md
