@@ -3,11 +3,12 @@
  * when CKA_ID is given; certificates only when certificates or their
  * fields can match). A slot's key comes from GET METADATA (private keys
  * are exposed without a certificate); its certificate from the verified
- * on-disk cache or the card. Retired slots 82-95 are probed in order,
- * at least as far as the Key History object (5FC10C) counts and then up
- * to the first empty slot (KEYWARD_PROBE_ALL_RETIRED=1: all twenty), so
- * they are found with or without that object. Cards without GET METADATA
- * are read through their certificate objects instead. */
+ * on-disk cache or the card. Retired slots 82-95 are probed in order: all
+ * twenty when the Key History object (5FC10C) is absent, else at least as
+ * many as it counts and then up to the first empty slot (enrollment fills
+ * them in order; KEYWARD_PROBE_ALL_RETIRED=1 probes all twenty anyway).
+ * A slot is always found by its CKA_ID. Cards without GET METADATA are
+ * read through their certificate objects instead. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -254,7 +255,7 @@ retired_floor(kwp11_token *tok)
 	if (tok->retired_floor >= 0)
 		return tok->retired_floor;
 	memset(&kh, 0, sizeof(kh));
-	tok->retired_floor = 0;
+	tok->retired_floor = 20;   /* no (usable) key history: probe them all */
 	if (kw_piv_read_key_history(tok->piv, &kh) == KW_OK && kh.on_card_certs >= 0 &&
 	    kh.off_card_certs >= 0)
 		tok->retired_floor = kh.on_card_certs + kh.off_card_certs > 20 ? 20 :

@@ -87,10 +87,10 @@ test_objects(void **state)
 	l1[lab.ulValueLen] = '\0';
 	assert_string_equal(l1, l2);
 	assert_string_equal(l1, "Digital Signature");
-	/* enumeration: metadata for 9A 9C 9D 9E and the retired slots up to
-	 * the first empty one (82 83), certificates of the 4 keys' slots (9D
-	 * has none) and the key history object */
-	assert_int_equal(p11f_cards[0].metadata, 6);
+	/* enumeration: metadata for every slot (no key history on this card:
+	 * all retired slots probed), certificates of the 4 keys' slots (9D has
+	 * none) and the key history object */
+	assert_int_equal(p11f_cards[0].metadata, 24);
 	assert_int_equal(p11f_cards[0].get_data, 5);
 	/* stale object handles of a finished find are still fine; bogus ones not */
 	assert_int_equal(C_GetAttributeValue(s, k + 0x100000, &lab, 1), CKR_OBJECT_HANDLE_INVALID);
@@ -114,20 +114,31 @@ test_lazy(void **state)
 	assert_int_not_equal(p11f_find(s, CKO_CERTIFICATE, 1), CK_INVALID_HANDLE);
 	assert_int_equal(p11f_cards[0].metadata, 1);
 	assert_int_equal(p11f_cards[0].get_data, 1);
-	/* a retired key past a gap (83 empty) is found by its CKA_ID (07) */
+	/* without a key history every retired slot is probed: a key past a
+	 * gap (83 empty) is listed */
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
 	p11f_add_key(&p11f_cards[0], 0x84, 0, KW_PIV_PIN_POLICY_ONCE, false);
-	assert_int_equal(C_Initialize(NULL), CKR_OK);
-	s = user_session();
-	assert_int_not_equal(p11f_find(s, CKO_PRIVATE_KEY, 7), CK_INVALID_HANDLE);
-	/* with every slot probed it is listed too */
-	setenv("KEYWARD_PROBE_ALL_RETIRED", "1", 1);
-	assert_int_equal(C_Finalize(NULL), CKR_OK);
 	assert_int_equal(C_Initialize(NULL), CKR_OK);
 	s = user_session();
 	p11f_cards[0].metadata = 0;
 	assert_int_equal(p11f_count(s, all, 0), 13);
 	assert_int_equal(p11f_cards[0].metadata, 24);
+	/* a key history counting 1 retired key: probed up to the first empty
+	 * slot after it (82, 83); 84 then only by its CKA_ID (07), or with
+	 * KEYWARD_PROBE_ALL_RETIRED=1 */
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+	p11f_cards[0].key_history = 1;
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	s = user_session();
+	p11f_cards[0].metadata = 0;
+	assert_int_equal(p11f_count(s, all, 0), 11);
+	assert_int_equal(p11f_cards[0].metadata, 6);
+	assert_int_not_equal(p11f_find(s, CKO_PRIVATE_KEY, 7), CK_INVALID_HANDLE);
+	setenv("KEYWARD_PROBE_ALL_RETIRED", "1", 1);
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	s = user_session();
+	assert_int_equal(p11f_count(s, all, 0), 13);
 	unsetenv("KEYWARD_PROBE_ALL_RETIRED");
 }
 

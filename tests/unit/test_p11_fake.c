@@ -267,6 +267,13 @@ do_get_data(p11f_card *c, kw_view data, kw_buf *r)
 		return;
 	}
 	tag = ((uint32_t)tagv.ptr[0] << 16) | ((uint32_t)tagv.ptr[1] << 8) | tagv.ptr[2];
+	if (tag == KW_PIV_OBJ_KEY_HISTORY && c->key_history > 0) {
+		uint8_t kh[] = { 0x53, 0x08, 0xC1, 0x01, (uint8_t)c->key_history, 0xC2, 0x01, 0x00,
+		    0xFE, 0x00 };
+		kw_buf_put(r, kh, sizeof(kh));
+		sw(r, 0x9000);
+		return;
+	}
 	for (i = 0; i < c->nkeys; i++)
 		if (kw_piv_slot_cert_tag(c->keys[i].slot) == tag && c->keys[i].cert != NULL)
 			k = &c->keys[i];

@@ -25,6 +25,7 @@ typedef struct p11f_card {
 	uint32_t serial;
 	bool removed;             /* transmit fails, reopen gives no card */
 	bool no_metadata;         /* answer 6D00 to GET METADATA */
+	int key_history;          /* >0: a Key History object with this C1 count */
 	char pin[9], puk[9];
 	int pin_tries, puk_tries;
 	bool pin_ok;              /* PIN verified */
