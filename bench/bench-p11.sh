@@ -54,7 +54,11 @@ kwp_provision "$KEYWARD_TESTENV_DIR/fixture" || { echo "bench-p11: provisioning 
 trace=$KEYWARD_TESTENV_DIR/token-0.trace
 
 : >"$out/all.json"
-for m in keyward:$KEYWARD_P11_MODULE opensc:$OPENSC_P11_MODULE ykcs11:$YKCS11_MODULE; do
+# keyward twice: with an empty on-disk cache (first use of the token) and with
+# the cache the first run left (every later start). Same serial, same token.
+export XDG_CACHE_HOME="$out/cache"
+rm -rf "$XDG_CACHE_HOME"
+for m in keyward-cold:$KEYWARD_P11_MODULE keyward:$KEYWARD_P11_MODULE opensc:$OPENSC_P11_MODULE ykcs11:$YKCS11_MODULE; do
 	name=${m%%:*} so=${m#*:}
 	if [ -z "$so" ] || [ ! -f "$so" ]; then
 		echo "bench-p11: $name: $so missing, skipped" >&2
@@ -83,7 +87,7 @@ for line in open(sys.argv[1]):
     except ValueError:
         continue
     runs[d["name"]] = d["result"]
-names = [n for n in ("keyward", "opensc", "ykcs11") if n in runs]
+names = [n for n in ("keyward-cold", "keyward", "opensc", "ykcs11") if n in runs]
 rows = [("startup", "start-up to first cert list"), ("login", "C_Login"),
         ("rsa_sign1", "RSA-2048 sign (first)"), ("rsa_sign", "RSA-2048 sign (warm)"),
         ("p256_sign", "P-256 sign (9C, PIN-always)"), ("rsa_decrypt", "RSA-2048 decrypt")]
@@ -99,35 +103,47 @@ def fmt(s):
 
 def ratio(a, b, k):
     if not a or not b or not b[k]:
-        return "  -  "
-    return "%5.2f" % (a[k] / b[k])
+        return "-"
+    return "%.2f" % (a[k] / b[k])
 
+def persec(n):
+    st = runs[n].get("steps", {})
+    if not (isinstance(st.get("sign_loop"), dict) and st["sign_loop"].get("rv") == 0):
+        return None, None
+    return st.get("sign_per_s", 0), st["sign_loop"]["apdus"] / max(st.get("signatures", 1), 1)
+
+print("APDUs and wall time per step (keyward-cold: empty on-disk cache; keyward: warm cache)")
 hdr = "%-30s" % "step" + "".join(" | %-20s" % n for n in names)
-others = [n for n in names if n != "keyward"]
-if "keyward" in names:
-    hdr += "".join(" | kw/%-6s APDU  time" % o for o in others)
 print(hdr)
 print("-" * len(hdr))
 for key, label in rows:
-    line = "%-30s" % label + "".join(" | " + fmt(cell(n, key)) for n in names)
-    if "keyward" in names:
-        k = cell("keyward", key)
-        for o in others:
-            c = cell(o, key)
-            line += " | %s %s" % (ratio(k, c, "apdus").rjust(12), ratio(k, c, "ms"))
-    print(line)
+    print("%-30s" % label + "".join(" | " + fmt(cell(n, key)) for n in names))
 line = "%-30s" % "RSA-2048 signatures/s"
 for n in names:
-    st = runs[n].get("steps", {})
-    ok = isinstance(st.get("sign_loop"), dict) and st["sign_loop"].get("rv") == 0
-    per = st["sign_loop"]["apdus"] / max(st.get("signatures", 1), 1) if ok else 0
-    line += " | " + ("%7.1f/s %5.1f APDU/sig" % (st.get("sign_per_s", 0), per) if ok else "%20s" % "failed")
-if "keyward" in names:
-    for o in others:
-        a = runs["keyward"].get("steps", {}).get("sign_per_s")
-        b = runs[o].get("steps", {}).get("sign_per_s")
-        line += " | %12s %5s" % ("", "%5.2f" % (a / b) if a and b else "  -  ")
+    ps, per = persec(n)
+    line += " | " + ("%7.1f/s %4.1f APDU/s." % (ps, per) if ps else "%20s" % "failed")
 print(line)
+
+kws = [k for k in ("keyward-cold", "keyward") if k in names]
+refs = [r for r in ("opensc", "ykcs11") if r in names]
+if kws and refs:
+    print()
+    print("keyward / reference (APDUs, time; below 1 is better; signatures/s: above 1 is better)")
+    cols = ["%s/%s" % (k, r) for k in kws for r in refs]
+    print("%-30s" % "step" + "".join(" | %-19s" % c for c in cols))
+    for key, label in rows:
+        line = "%-30s" % label
+        for k in kws:
+            for r in refs:
+                a, b = cell(k, key), cell(r, key)
+                line += " | %-19s" % ("%s APDU, %s time" % (ratio(a, b, "apdus"), ratio(a, b, "ms")))
+        print(line)
+    line = "%-30s" % "RSA-2048 signatures/s"
+    for k in kws:
+        for r in refs:
+            a, b = persec(k)[0], persec(r)[0]
+            line += " | %-19s" % ("%.2f" % (a / b) if a and b else "-")
+    print(line)
 for n in names:
     if runs[n].get("errors"):
         print("note: %s had %d errors (see p11bench stderr)" % (n, runs[n]["errors"]))

@@ -8,9 +8,9 @@ set -eu
 kwi_init "$0" "$@"
 
 export GNUTLS_PIN="$KWI_PIN"
-kwi_run list.log p11tool --provider "$MODULE" --list-all "pkcs11:"
-kwi_run certs.log p11tool --provider "$MODULE" --list-all-certs "pkcs11:"
-kwi_run keys.log p11tool --provider "$MODULE" --login --set-pin "$KWI_PIN" --list-all-privkeys "pkcs11:"
+kwi_run_p11kit list.log p11tool --provider "$MODULE" --list-all "pkcs11:"
+kwi_run_p11kit certs.log p11tool --provider "$MODULE" --list-all-certs "pkcs11:"
+kwi_run_p11kit keys.log p11tool --provider "$MODULE" --login --set-pin "$KWI_PIN" --list-all-privkeys "pkcs11:"
 ncert=$(grep -c 'Type: X.509 Certificate' certs.log || true)
 [ "$ncert" -ge 5 ] || { cat certs.log >&2; kwi_fail "p11tool lists $ncert certificates, expected 5"; }
 while read -r slot id alg; do
@@ -27,7 +27,7 @@ tls_www_client
 EOF2
 for s in 9a:01 9c:02; do
 	slot=${s%:*} id=${s#*:}
-	kwi_run "req-$slot.log" certtool --provider "$MODULE" --generate-request \
+	kwi_run_p11kit "req-$slot.log" certtool --provider "$MODULE" --generate-request \
 		--load-privkey "pkcs11:id=%$id;type=private" --template req.tmpl --outfile "req-$slot.pem"
 	openssl req -in "req-$slot.pem" -verify -noout >"verify-$slot.log" 2>&1 ||
 		{ cat "verify-$slot.log" >&2; kwi_fail "certtool's request signed with $slot does not verify"; }

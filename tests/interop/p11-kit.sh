@@ -23,7 +23,7 @@ else
 	printf 'module: %s\ncritical: yes\n' "$MODULE" >"$sysmods/keyward-under-test.module"
 fi
 
-kwi_run list-modules.log p11-kit list-modules
+kwi_run_p11kit list-modules.log p11-kit list-modules
 grep -q '^keyward-under-test:' list-modules.log || { cat list-modules.log >&2; kwi_fail "p11-kit list-modules does not show the module"; }
 awk '/^keyward-under-test:/ { m = 1; next } /^[^ ]/ { m = 0 } m && /token:/ { t = 1 } END { exit !t }' list-modules.log ||
 	{ cat list-modules.log >&2; kwi_fail "p11-kit list-modules shows no token for the module"; }
