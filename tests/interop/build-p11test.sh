@@ -67,8 +67,16 @@ ensure_source() {
 		fi
 		apt-get update -qq >&2
 	fi
-	mkdir -p "$cache"
-	(cd "$cache" && apt-get source -qq opensc >"$cache/fetch.log" 2>&1) || { cat "$cache/fetch.log" >&2; exit 1; }
+	# Fetch into a scratch directory and move the tree into place whole, so
+	# an interrupted fetch never leaves a half-extracted tree behind.
+	tmp=$cache/fetch.$$
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	(cd "$tmp" && apt-get source -qq opensc >"$cache/fetch.log" 2>&1) || { cat "$cache/fetch.log" >&2; rm -rf "$tmp"; exit 1; }
+	d=$(ls -d "$tmp"/opensc-*/ | head -n1)
+	[ -n "$d" ] || { log "apt-get source opensc produced no source tree"; exit 1; }
+	mv "$d" "$cache/"
+	rm -rf "$tmp"
 	src=$(ls -d "$cache"/opensc-*/ | head -n1)
 }
 
@@ -93,6 +101,12 @@ CFG
 	mv "$bin.tmp" "$bin"
 }
 
+mkdir -p "$cache"
+# One builder at a time (parallel test runs share the cache).
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$cache/.lock"
+	flock -w 600 9 || { log "timed out waiting for $cache/.lock"; exit 1; }
+fi
 if [ ! -x "$bin" ]; then
 	ensure_source
 	log "building p11test from $src"
