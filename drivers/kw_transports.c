@@ -3,10 +3,14 @@
 #include "kw_transport.h"
 #include "pcsc/kw_pcsc.h"
 #include "ble/kw_ble.h"
+#include "uicc/kw_uicc.h"
+#include "atmodem/kw_atmodem.h"
 
 const kw_transport_ops *const kw_builtin_transports[] = {
 	&kw_pcsc_ops,
 	&kw_mock_ops,
 	&kw_ble_ops,
+	&kw_uicc_ops,
+	&kw_atmodem_ops,
 	NULL,
 };

@@ -135,8 +135,8 @@ test_chaining_and_large_objects(void **state)
 	/* power cycle drops selection, chain and pending data */
 	assert_int_equal(tx(c, "10DB3FFF055C035FC105", NULL), 0x9000);
 	vcard_card_reset(c);
-	assert_false(c->chaining);
-	assert_false(c->mgmt_authed);
+	assert_false(c->ses.chaining);
+	assert_false(c->ses.mgmt_authed);
 	kw_buf_free(&d);
 	kw_buf_free(&cmd);
 	vcard_card_free(&c);

@@ -11,12 +11,12 @@ test_mutual_3des(void **state)
 	vcard_card *c = new_selected_card();
 
 	(void)state;
-	assert_false(c->mgmt_authed);
+	assert_false(c->ses.mgmt_authed);
 	assert_int_equal(mgmt_auth(c, VC_ALG_3DES, DEFAULT_MGMT), 0x9000);
-	assert_true(c->mgmt_authed);
+	assert_true(c->ses.mgmt_authed);
 	/* a wrong key: the witness does not match */
 	assert_int_equal(mgmt_auth(c, VC_ALG_3DES, "0102030405060708010203040506070801020304050607FF"), 0x6982);
-	assert_false(c->mgmt_authed);
+	assert_false(c->ses.mgmt_authed);
 	/* second step without the first */
 	assert_int_equal(tx(c, "0087039B187C1680080000000000000000810800000000000000008200", NULL), 0x6982);
 	/* wrong algorithm for the key; 00 is the legacy 3DES reference */
@@ -48,15 +48,15 @@ test_external_auth(void **state)
 	kw_buf_put(&cmd, "\x00\x87\x03\x9B\x0C\x7C\x0A\x82\x08", 9);
 	kw_buf_put(&cmd, resp, 8);
 	assert_int_equal(tx_bytes(c, cmd.data, cmd.len, &d), 0x9000);
-	assert_true(c->mgmt_authed);
+	assert_true(c->ses.mgmt_authed);
 	/* replaying the response fails: the challenge is consumed */
 	assert_int_equal(tx_bytes(c, cmd.data, cmd.len, &d), 0x6982);
-	assert_false(c->mgmt_authed);
+	assert_false(c->ses.mgmt_authed);
 	/* internal authenticate: the card encrypts our challenge */
 	assert_int_equal(tx(c, "0087039B0E7C0C81081122334455667788" "8200", &d), 0x9000);
 	ecb(VC_ALG_3DES, key.data, (const uint8_t *)"\x11\x22\x33\x44\x55\x66\x77\x88", resp, 8, 1);
 	assert_memory_equal(d.data + 4, resp, 8);
-	assert_false(c->mgmt_authed);
+	assert_false(c->ses.mgmt_authed);
 	kw_buf_free(&d);
 	kw_buf_free(&key);
 	kw_buf_free(&cmd);

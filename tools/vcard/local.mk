@@ -14,9 +14,14 @@ tools_vcard_libvcard_la_SOURCES = \
 	tools/vcard/vcard_state.c \
 	tools/vcard/vcard_io.h \
 	tools/vcard/vcard_trace.c \
-	tools/vcard/vcard_vpcd.c
+	tools/vcard/vcard_vpcd.c \
+	tools/vcard/vcard_uicc.h \
+	tools/vcard/vcard_uicc.c \
+	tools/vcard/vcard_at.h \
+	tools/vcard/vcard_at.c \
+	tools/vcard/vcard_modem.c
 tools_vcard_libvcard_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
-tools_vcard_libvcard_la_LIBADD = src/libkeyward.la $(CRYPTO_LIBS)
+tools_vcard_libvcard_la_LIBADD = src/libkeyward.la $(CRYPTO_LIBS) -lutil
 
 bin_PROGRAMS += tools/vcard/keyward-vcard
 tools_vcard_keyward_vcard_SOURCES = tools/vcard/vcard_main.c
@@ -63,3 +68,10 @@ tests_unit_test_vcard_vpcd_LDADD = $(VCARD_TEST_LDADD)
 TESTS += tests/unit/test_vcard_vpcd
 
 EXTRA_DIST += tools/vcard/README.md tools/vcard/check-clients.sh
+
+# UICC mode and the AT modem interpreter (issue 5).
+check_PROGRAMS += tests/unit/test_vcard_uicc
+tests_unit_test_vcard_uicc_SOURCES = tests/unit/test_vcard_uicc.c
+tests_unit_test_vcard_uicc_CFLAGS = $(VCARD_TEST_CFLAGS)
+tests_unit_test_vcard_uicc_LDADD = $(VCARD_TEST_LDADD)
+TESTS += tests/unit/test_vcard_uicc

@@ -101,20 +101,10 @@ typedef struct vc_pin {
 	uint8_t max;
 } vc_pin;
 
-typedef struct vcard_card {
-	/* persistent */
-	uint32_t serial;
-	uint8_t version[3];
-	vc_pin pin;
-	vc_pin puk;
-	uint8_t mgmt_alg;
-	uint8_t mgmt_touch;
-	uint8_t mgmt_key[VC_MGMT_MAXLEN];
-	size_t mgmt_len;
-	vc_key keys[VC_NSLOTS];
-	vc_object objects[VC_MAX_OBJECTS];
-
-	/* volatile (cleared by power off / reset) */
+/* Volatile state of one session with the applet (selection, security
+ * status, chains, pending response data). The card holds the current one;
+ * a UICC front-end keeps one per logical channel (vcard_uicc.c). */
+typedef struct vcard_session {
 	bool selected;
 	bool pin_verified;
 	bool pin_fresh;        /* VERIFY succeeded and no PIN-always key used since */
@@ -128,6 +118,24 @@ typedef struct vcard_card {
 	kw_buf pending;        /* response data still to fetch by GET RESPONSE */
 	uint8_t pending_ins;   /* INS of the command that produced it */
 	bool pending_sensitive;
+} vcard_session;
+
+typedef struct vcard_card {
+	/* persistent */
+	uint32_t serial;
+	uint8_t version[3];
+	vc_pin pin;
+	vc_pin puk;
+	uint8_t mgmt_alg;
+	uint8_t mgmt_touch;
+	uint8_t mgmt_key[VC_MGMT_MAXLEN];
+	size_t mgmt_len;
+	vc_key keys[VC_NSLOTS];
+	vc_object objects[VC_MAX_OBJECTS];
+
+	/* volatile (cleared by power off / reset): the current session; a UICC
+	 * front-end swaps one in per logical channel */
+	vcard_session ses;
 	uint8_t last_ins;      /* effective INS of the last exchange (for trace redaction) */
 	bool last_sensitive;   /* last exchange carried a PIN-protected object */
 
@@ -154,6 +162,12 @@ void vcard_card_free(vcard_card **c);
 kw_rv vcard_card_process(vcard_card *c, const uint8_t *cmd, size_t len, kw_buf *resp);
 /* Power off / reset: clears every volatile state. */
 void vcard_card_reset(vcard_card *c);
+/* Session objects for front-ends with several sessions (logical channels). */
+void vcard_session_init(vcard_session *s);
+void vcard_session_reset(vcard_session *s);  /* wipes, keeps storage */
+void vcard_session_free(vcard_session *s);
+/* Exchange the card's current session with *s. */
+void vcard_card_swap_session(vcard_card *c, vcard_session *s);
 /* The ATR (a YubiKey 5 style ATR). */
 const uint8_t *vcard_card_atr(size_t *len);
 bool vcard_version_at_least(const vcard_card *c, int maj, int min, int pat);

@@ -61,8 +61,7 @@ vcard_card_new(vcard_card **out)
 	}
 	for (i = 0; i < VC_MAX_OBJECTS; i++)
 		kw_buf_init(&c->objects[i].data, VC_OBJ_MAX + 16);
-	kw_buf_init(&c->chain, VC_CHAIN_MAX);
-	kw_buf_init(&c->pending, VC_CHAIN_MAX);
+	vcard_session_init(&c->ses);
 	*out = c;
 	return KW_OK;
 }
@@ -79,32 +78,70 @@ vcard_card_free(vcard_card **cp)
 		vc_key_clear(&c->keys[i]);
 	for (i = 0; i < VC_MAX_OBJECTS; i++)
 		kw_buf_free(&c->objects[i].data);
-	kw_buf_free(&c->chain);
-	kw_buf_free(&c->pending);
+	vcard_session_free(&c->ses);
 	kw_memzero(c, sizeof(*c));
 	(void)munlock(c, sizeof(*c));
 	free(c);
 	*cp = NULL;
 }
 
+void
+vcard_session_init(vcard_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	kw_buf_init(&s->chain, VC_CHAIN_MAX);
+	kw_buf_init(&s->pending, VC_CHAIN_MAX);
+}
+
+static void
+session_clear_security(vcard_session *s)
+{
+	s->pin_verified = false;
+	s->pin_fresh = false;
+	s->mgmt_authed = false;
+	s->mgmt_step = 0;
+	s->mgmt_witness_len = 0;
+	kw_memzero(s->mgmt_witness, sizeof(s->mgmt_witness));
+}
+
+void
+vcard_session_reset(vcard_session *s)
+{
+	session_clear_security(s);
+	s->selected = false;
+	s->chaining = false;
+	kw_buf_reset(&s->chain);
+	kw_buf_reset(&s->pending);
+}
+
+void
+vcard_session_free(vcard_session *s)
+{
+	kw_buf_free(&s->chain);
+	kw_buf_free(&s->pending);
+	kw_memzero(s, sizeof(*s));
+}
+
+void
+vcard_card_swap_session(vcard_card *c, vcard_session *s)
+{
+	vcard_session tmp = c->ses;
+
+	c->ses = *s;
+	*s = tmp;
+	kw_memzero(&tmp, sizeof(tmp));
+}
+
 static void
 clear_security(vcard_card *c)
 {
-	c->pin_verified = false;
-	c->pin_fresh = false;
-	c->mgmt_authed = false;
-	c->mgmt_step = 0;
-	kw_memzero(c->mgmt_witness, sizeof(c->mgmt_witness));
+	session_clear_security(&c->ses);
 }
 
 void
 vcard_card_reset(vcard_card *c)
 {
-	clear_security(c);
-	c->selected = false;
-	c->chaining = false;
-	kw_buf_reset(&c->chain);
-	kw_buf_reset(&c->pending);
+	vcard_session_reset(&c->ses);
 }
 
 /* ISO 7816-4 5.1: cases 1, 2S, 3S, 4S, 2E, 3E, 4E. */
@@ -171,19 +208,19 @@ put_sw(kw_buf *resp, uint16_t sw)
 	return kw_buf_put_u16be(resp, sw);
 }
 
-/* Hand out as much of c->pending as the client asked for. */
+/* Hand out as much of c->ses.pending as the client asked for. */
 static kw_rv
 deliver_pending(vcard_card *c, size_t max, kw_buf *resp)
 {
-	size_t n = c->pending.len < max ? c->pending.len : max;
+	size_t n = c->ses.pending.len < max ? c->ses.pending.len : max;
 	size_t rest;
 	kw_rv rv;
 
-	if ((rv = kw_buf_put(resp, c->pending.data, n)) != KW_OK)
+	if ((rv = kw_buf_put(resp, c->ses.pending.data, n)) != KW_OK)
 		return rv;
-	if ((rv = kw_buf_consume(&c->pending, n)) != KW_OK)
+	if ((rv = kw_buf_consume(&c->ses.pending, n)) != KW_OK)
 		return rv;
-	rest = c->pending.len;
+	rest = c->ses.pending.len;
 	if (rest == 0)
 		return put_sw(resp, VC_SW_OK);
 	return put_sw(resp, (uint16_t)(0x6100 | (rest >= 256 ? 0 : rest)));
@@ -195,16 +232,16 @@ deliver(vcard_card *c, const vc_cmd *cmd, kw_buf *data, uint16_t sw, kw_buf *res
 	size_t max;
 	kw_rv rv;
 
-	kw_buf_reset(&c->pending);
+	kw_buf_reset(&c->ses.pending);
 	if (sw != VC_SW_OK || data->len == 0)
 		return put_sw(resp, sw);
 	if (cmd->extended)
 		max = cmd->le_present ? cmd->le : 65536;
 	else
 		max = cmd->le_present ? cmd->le : 256;
-	if ((rv = kw_buf_put(&c->pending, data->data, data->len)) != KW_OK)
+	if ((rv = kw_buf_put(&c->ses.pending, data->data, data->len)) != KW_OK)
 		return rv;
-	c->pending_ins = cmd->ins;
+	c->ses.pending_ins = cmd->ins;
 	return deliver_pending(c, max, resp);
 }
 
@@ -216,9 +253,9 @@ get_response(vcard_card *c, const vc_cmd *cmd, kw_buf *resp, kw_rv *rv)
 	*rv = KW_OK;
 	if (cmd->p1 != 0 || cmd->p2 != 0)
 		return VC_SW_WRONG_P1P2;
-	if (c->pending.len == 0)
+	if (c->ses.pending.len == 0)
 		return VC_SW_CONDITIONS;
-	c->last_ins = c->pending_ins;
+	c->last_ins = c->ses.pending_ins;
 	*rv = deliver_pending(c, max, resp);
 	return 0;
 }
@@ -240,13 +277,13 @@ do_select(vcard_card *c, const vc_cmd *cmd, kw_buf *out)
 		return VC_SW_WRONG_P1P2;
 	if (cmd->data.len < 5 || cmd->data.len > sizeof(piv_aid) ||
 	    memcmp(cmd->data.ptr, piv_aid, cmd->data.len) != 0) {
-		c->selected = false;
+		c->ses.selected = false;
 		clear_security(c);
 		return VC_SW_NOT_FOUND;
 	}
-	if (!c->selected)
+	if (!c->ses.selected)
 		clear_security(c);
-	c->selected = true;
+	c->ses.selected = true;
 	if (cmd->p2 == 0x0C)
 		return VC_SW_OK;
 	kw_buf_init(&inner, 1024);
@@ -279,7 +316,7 @@ dispatch(vcard_card *c, const vc_cmd *cmd, kw_buf *out)
 {
 	if (cmd->ins == 0xA4)
 		return do_select(c, cmd, out);
-	if (!c->selected)
+	if (!c->ses.selected)
 		return VC_SW_INS_UNKNOWN;
 	switch (cmd->ins) {
 	case 0xCB: return vc_obj_get_data(c, cmd, out);
@@ -318,32 +355,32 @@ static uint16_t
 chain_step(vcard_card *c, vc_cmd *cmd, bool *complete)
 {
 	bool more = (cmd->cla & 0x10) != 0;
-	bool same = c->chaining && c->chain_hdr[1] == cmd->ins &&
-	    c->chain_hdr[2] == cmd->p1 && c->chain_hdr[3] == cmd->p2;
+	bool same = c->ses.chaining && c->ses.chain_hdr[1] == cmd->ins &&
+	    c->ses.chain_hdr[2] == cmd->p1 && c->ses.chain_hdr[3] == cmd->p2;
 
 	*complete = false;
-	if (c->chaining && !same) {
-		c->chaining = false;
-		kw_buf_reset(&c->chain);
+	if (c->ses.chaining && !same) {
+		c->ses.chaining = false;
+		kw_buf_reset(&c->ses.chain);
 	}
-	if (!more && !c->chaining) {
+	if (!more && !c->ses.chaining) {
 		*complete = true;
 		return VC_SW_OK;
 	}
-	if (kw_buf_put_view(&c->chain, cmd->data) != KW_OK) {
-		c->chaining = false;
-		kw_buf_reset(&c->chain);
+	if (kw_buf_put_view(&c->ses.chain, cmd->data) != KW_OK) {
+		c->ses.chaining = false;
+		kw_buf_reset(&c->ses.chain);
 		return VC_SW_WRONG_LENGTH;
 	}
 	if (more) {
-		c->chaining = true;
-		c->chain_hdr[1] = cmd->ins;
-		c->chain_hdr[2] = cmd->p1;
-		c->chain_hdr[3] = cmd->p2;
+		c->ses.chaining = true;
+		c->ses.chain_hdr[1] = cmd->ins;
+		c->ses.chain_hdr[2] = cmd->p1;
+		c->ses.chain_hdr[3] = cmd->p2;
 		return VC_SW_OK;
 	}
-	c->chaining = false;
-	cmd->data = kw_buf_view(&c->chain);
+	c->ses.chaining = false;
+	cmd->data = kw_buf_view(&c->ses.chain);
 	*complete = true;
 	return VC_SW_OK;
 }
@@ -370,25 +407,25 @@ vcard_card_process(vcard_card *c, const uint8_t *apdu, size_t len, kw_buf *resp)
 		goto done;
 	}
 	if (cmd.ins == 0xC0) {
-		c->last_sensitive = c->pending_sensitive;
+		c->last_sensitive = c->ses.pending_sensitive;
 		sw = get_response(c, &cmd, resp, &rv);
 		if (sw != 0)
 			rv = put_sw(resp, sw);
 		goto done;
 	}
-	kw_buf_reset(&c->pending);
+	kw_buf_reset(&c->ses.pending);
 	if (cmd.ins == 0xCB || cmd.ins == 0xDB)
-		c->last_sensitive = vc_obj_data_is_protected(c->chaining ?
-		    kw_buf_view(&c->chain) : cmd.data);
-	c->pending_sensitive = c->last_sensitive;
+		c->last_sensitive = vc_obj_data_is_protected(c->ses.chaining ?
+		    kw_buf_view(&c->ses.chain) : cmd.data);
+	c->ses.pending_sensitive = c->last_sensitive;
 	sw = chain_step(c, &cmd, &complete);
 	if (sw != VC_SW_OK || !complete) {
 		rv = put_sw(resp, sw);
 		goto done;
 	}
 	sw = dispatch(c, &cmd, &out);
-	if (cmd.data.ptr == c->chain.data)
-		kw_buf_reset(&c->chain);
+	if (cmd.data.ptr == c->ses.chain.data)
+		kw_buf_reset(&c->ses.chain);
 	rv = deliver(c, &cmd, &out, sw, resp);
 done:
 	kw_buf_free(&out);

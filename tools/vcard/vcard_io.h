@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "vcard.h"
+#include "vcard_uicc.h"
 
 typedef struct vcard_trace vcard_trace;
 
@@ -35,6 +36,7 @@ typedef struct vcard_vpcd_cfg {
 	vcard_persist_fn persist;     /* may be NULL */
 	void *persist_arg;
 	volatile sig_atomic_t *stop;  /* set by a signal handler */
+	vcard_uicc *uicc;             /* UICC mode: commands go through it */
 } vcard_vpcd_cfg;
 
 /* Connect to vpcd and serve the card until *stop (or, with once, until the

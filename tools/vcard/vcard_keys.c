@@ -213,7 +213,7 @@ vc_key_generate(vcard_card *c, const vc_cmd *cmd, kw_buf *out)
 
 	if (cmd->p1 != 0x00 || (k = vc_key_slot(c, cmd->p2)) == NULL)
 		return VC_SW_WRONG_P1P2;
-	if (!c->mgmt_authed)
+	if (!c->ses.mgmt_authed)
 		return VC_SW_SECURITY;
 	if (!parse_gen_template(cmd->data, &alg, &pin, &touch) ||
 	    !alg_supported(c, alg) || !policy_ok(pin, touch))
@@ -389,7 +389,7 @@ vc_key_import(vcard_card *c, const vc_cmd *cmd)
 
 	if ((k = vc_key_slot(c, cmd->p2)) == NULL)
 		return VC_SW_WRONG_P1P2;
-	if (!c->mgmt_authed)
+	if (!c->ses.mgmt_authed)
 		return VC_SW_SECURITY;
 	if (!alg_supported(c, cmd->p1))
 		return VC_SW_WRONG_P1P2;
@@ -419,9 +419,9 @@ check_pin_policy(vcard_card *c, const vc_key *k)
 {
 	if (k->pin_policy == VC_PIN_NEVER)
 		return VC_SW_OK;
-	if (!c->pin_verified)
+	if (!c->ses.pin_verified)
 		return VC_SW_SECURITY;
-	if (k->pin_policy == VC_PIN_ALWAYS && !c->pin_fresh)
+	if (k->pin_policy == VC_PIN_ALWAYS && !c->ses.pin_fresh)
 		return VC_SW_SECURITY;
 	return VC_SW_OK;
 }
@@ -604,7 +604,7 @@ vc_key_authenticate(vcard_card *c, const vc_cmd *cmd, kw_buf *out)
 	sw = key_operation(k, chal, point, res, &reslen);
 	if (sw == VC_SW_OK) {
 		if (k->pin_policy == VC_PIN_ALWAYS)
-			c->pin_fresh = false;
+			c->ses.pin_fresh = false;
 		if (kw_tlv_put_header(out, 0x7C, kw_tlv_header_size(0x82, reslen) + reslen) != KW_OK ||
 		    kw_tlv_put(out, 0x82, res, reslen) != KW_OK)
 			sw = VC_SW_NO_PRECISE;
@@ -625,7 +625,7 @@ vc_key_move(vcard_card *c, const vc_cmd *cmd)
 	if (cmd->p1 != 0xFF && ((to = vc_key_slot(c, cmd->p1)) == NULL ||
 	    cmd->p1 == VC_SLOT_ATTEST || to == from))
 		return VC_SW_WRONG_P1P2;
-	if (!c->mgmt_authed)
+	if (!c->ses.mgmt_authed)
 		return VC_SW_SECURITY;
 	if (from->pkey == NULL)
 		return VC_SW_NOT_FOUND;

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "vcard_at.h"
 #include "vcard_io.h"
 #include "kw_log.h"
 
@@ -17,6 +18,8 @@ static volatile sig_atomic_t stop_flag;
 static const char usage_text[] =
 "usage: keyward-vcard --state FILE [--vpcd HOST:PORT] [--serial N] [--version X.Y.Z]\n"
 "                     [--attest-ca-cert PEM --attest-ca-key PEM] [--trace FILE] [--once]\n"
+"                     [--uicc] [--modem LINK [--modem-quirks LIST] [--modem-faults LIST]\n"
+"                      [--modem-fault-at N]]\n"
 "\n"
 "A virtual PIV token (SP 800-73-4 + YubiKey PIV extensions) for tests. It connects\n"
 "to pcsc-lite's vpcd reader driver and answers like a YubiKey 5.\n"
@@ -35,6 +38,16 @@ static const char usage_text[] =
 "                      (default: self-signed)\n"
 "  --trace FILE        append '> command' / '< response' per APDU, secrets redacted\n"
 "  --once              exit 0 when the vpcd connection closes\n"
+"  --uicc              be a UICC (SIM): a telecom application (USIM) on the basic\n"
+"                      channel, the PIV applet only on logical channels 1-19\n"
+"                      (MANAGE CHANNEL); UICC ATR\n"
+"  --modem LINK        be a cellular modem instead of a vpcd card: AT commands\n"
+"                      (+CCHO/+CGLA/+CCHC/+CSIM/+CMEE) on a pseudo-terminal,\n"
+"                      symlinked at LINK, in front of the UICC (implies --uicc)\n"
+"  --modem-quirks LIST bare-ccho,no-cgla,urc,slow (comma separated)\n"
+"  --modem-faults LIST garbage,error-mid,no-reply,vanish: each once, at the N-th\n"
+"                      APDU command (CGLA/CSIM); also KEYWARD_VCARD_MODEM_FAULTS\n"
+"  --modem-fault-at N  N for --modem-faults (default 1; KEYWARD_VCARD_MODEM_FAULT_AT)\n"
 "  --help              this text\n"
 "\n"
 "SIGTERM/SIGINT: save the state, drop the connection (card removed), exit 0.\n";
@@ -49,6 +62,9 @@ typedef struct opts {
 	const char *ca_key;
 	const char *trace;
 	bool once;
+	bool uicc;
+	const char *modem;
+	unsigned quirks, faults, fault_at;
 } opts;
 
 static void
@@ -56,6 +72,27 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
+}
+
+static int
+parse_faults(opts *o, const char *faults, const char *at)
+{
+	char *end;
+	unsigned long n = 1;
+
+	if (faults != NULL && vcard_at_parse_faults(faults, &o->faults) != KW_OK) {
+		fprintf(stderr, "keyward-vcard: bad --modem-faults '%.64s'\n", faults);
+		return -1;
+	}
+	if (at != NULL) {
+		n = strtoul(at, &end, 10);
+		if (*at == '\0' || *end != '\0' || n == 0 || n > 1000000) {
+			fprintf(stderr, "keyward-vcard: bad --modem-fault-at '%.32s'\n", at);
+			return -1;
+		}
+	}
+	o->fault_at = (unsigned)n;
+	return 0;
 }
 
 static int
@@ -70,11 +107,18 @@ parse_args(int argc, char **argv, opts *o)
 		{ "attest-ca-key", required_argument, NULL, 'k' },
 		{ "trace", required_argument, NULL, 't' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "uicc", no_argument, NULL, 'u' },
+		{ "modem", required_argument, NULL, 'm' },
+		{ "modem-quirks", required_argument, NULL, 'Q' },
+		{ "modem-faults", required_argument, NULL, 'F' },
+		{ "modem-fault-at", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static char vpcd_default[] = "127.0.0.1:35963";
 	char *colon, *vpcd = vpcd_default;
+	const char *faults = getenv("KEYWARD_VCARD_MODEM_FAULTS");
+	const char *fault_at = getenv("KEYWARD_VCARD_MODEM_FAULT_AT");
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -87,6 +131,16 @@ parse_args(int argc, char **argv, opts *o)
 		case 'k': o->ca_key = optarg; break;
 		case 't': o->trace = optarg; break;
 		case 'o': o->once = true; break;
+		case 'u': o->uicc = true; break;
+		case 'm': o->modem = optarg; o->uicc = true; break;
+		case 'Q':
+			if (vcard_at_parse_quirks(optarg, &o->quirks) != KW_OK) {
+				fprintf(stderr, "keyward-vcard: bad --modem-quirks '%.64s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'F': faults = optarg; break;
+		case 'A': fault_at = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: return -1;
 		}
@@ -95,6 +149,8 @@ parse_args(int argc, char **argv, opts *o)
 		fprintf(stderr, "keyward-vcard: --state FILE is required\n");
 		return -1;
 	}
+	if (parse_faults(o, faults, fault_at) != 0)
+		return -1;
 	if ((o->ca_cert == NULL) != (o->ca_key == NULL)) {
 		fprintf(stderr, "keyward-vcard: --attest-ca-cert and --attest-ca-key go together\n");
 		return -1;
@@ -218,12 +274,37 @@ open_token(vcard_card *c, const opts *o)
 	return 0;
 }
 
+/* Modem mode: serve AT commands on a pty until a signal or a vanish fault. */
+static int
+run_modem(vcard_card *c, vcard_uicc *uicc, const opts *o, vcard_trace *trace)
+{
+	vcard_modem_cfg mc;
+
+	memset(&mc, 0, sizeof(mc));
+	mc.link = o->modem;
+	mc.quirks = o->quirks;
+	mc.faults = o->faults;
+	mc.fault_at = o->fault_at;
+	mc.trace = trace;
+	mc.persist = persist;
+	mc.persist_arg = (void *)o->state;
+	mc.stop = &stop_flag;
+	if (vcard_modem_run(uicc, &mc) != KW_OK)
+		return 1;
+	if (persist(c, (void *)o->state) != KW_OK) {
+		fprintf(stderr, "keyward-vcard: cannot write state %s\n", o->state);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	opts o;
 	vcard_card *c = NULL;
 	vcard_trace *trace = NULL;
+	vcard_uicc *uicc = NULL;
 	vcard_vpcd_cfg cfg;
 	struct sigaction sa;
 	X509 *ca_cert = NULL;
@@ -252,7 +333,14 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (o.uicc && vcard_uicc_new(c, &uicc) != KW_OK)
+		goto done;
+	if (o.modem != NULL) {
+		status = run_modem(c, uicc, &o, trace);
+		goto done;
+	}
 	memset(&cfg, 0, sizeof(cfg));
+	cfg.uicc = uicc;
 	cfg.host = o.host;
 	cfg.port = o.port;
 	cfg.once = o.once;
@@ -268,6 +356,7 @@ main(int argc, char **argv)
 	status = 0;
 done:
 	vcard_trace_close(&trace);
+	vcard_uicc_free(&uicc);
 	vcard_card_free(&c);
 	X509_free(ca_cert);
 	EVP_PKEY_free(ca_key);

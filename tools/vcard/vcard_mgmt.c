@@ -125,11 +125,11 @@ mutual_step1(vcard_card *c, size_t block, kw_buf *out)
 	uint8_t enc[16];
 	uint16_t sw;
 
-	if (vc_random(c->mgmt_witness, block) != KW_OK ||
-	    mgmt_encrypt(c, c->mgmt_witness, block, enc) != KW_OK)
+	if (vc_random(c->ses.mgmt_witness, block) != KW_OK ||
+	    mgmt_encrypt(c, c->ses.mgmt_witness, block, enc) != KW_OK)
 		return VC_SW_NO_PRECISE;
-	c->mgmt_witness_len = block;
-	c->mgmt_step = 1;
+	c->ses.mgmt_witness_len = block;
+	c->ses.mgmt_step = 1;
 	sw = reply_block(out, 0x80, enc, block);
 	kw_memzero(enc, sizeof(enc));
 	return sw;
@@ -140,16 +140,16 @@ mutual_step2(vcard_card *c, const ga_fields *f, size_t block, kw_buf *out)
 {
 	uint8_t enc[16];
 	uint16_t sw;
-	bool ok = c->mgmt_step == 1 && f->v80.len == block && f->v81.len == block &&
-	    kw_timingsafe_eq(f->v80.ptr, c->mgmt_witness, block);
+	bool ok = c->ses.mgmt_step == 1 && f->v80.len == block && f->v81.len == block &&
+	    kw_timingsafe_eq(f->v80.ptr, c->ses.mgmt_witness, block);
 
-	c->mgmt_step = 0;
-	kw_memzero(c->mgmt_witness, sizeof(c->mgmt_witness));
+	c->ses.mgmt_step = 0;
+	kw_memzero(c->ses.mgmt_witness, sizeof(c->ses.mgmt_witness));
 	if (!ok)
 		return VC_SW_SECURITY;
 	if (mgmt_encrypt(c, f->v81.ptr, block, enc) != KW_OK)
 		return VC_SW_NO_PRECISE;
-	c->mgmt_authed = true;
+	c->ses.mgmt_authed = true;
 	sw = reply_block(out, 0x82, enc, block);
 	kw_memzero(enc, sizeof(enc));
 	return sw;
@@ -158,27 +158,27 @@ mutual_step2(vcard_card *c, const ga_fields *f, size_t block, kw_buf *out)
 static uint16_t
 external_step1(vcard_card *c, size_t block, kw_buf *out)
 {
-	if (vc_random(c->mgmt_witness, block) != KW_OK)
+	if (vc_random(c->ses.mgmt_witness, block) != KW_OK)
 		return VC_SW_NO_PRECISE;
-	c->mgmt_witness_len = block;
-	c->mgmt_step = 2;
-	return reply_block(out, 0x81, c->mgmt_witness, block);
+	c->ses.mgmt_witness_len = block;
+	c->ses.mgmt_step = 2;
+	return reply_block(out, 0x81, c->ses.mgmt_witness, block);
 }
 
 static uint16_t
 external_step2(vcard_card *c, const ga_fields *f, size_t block)
 {
 	uint8_t enc[16];
-	bool ok = c->mgmt_step == 2 && f->v82.len == block &&
-	    mgmt_encrypt(c, c->mgmt_witness, block, enc) == KW_OK &&
+	bool ok = c->ses.mgmt_step == 2 && f->v82.len == block &&
+	    mgmt_encrypt(c, c->ses.mgmt_witness, block, enc) == KW_OK &&
 	    kw_timingsafe_eq(enc, f->v82.ptr, block);
 
-	c->mgmt_step = 0;
-	kw_memzero(c->mgmt_witness, sizeof(c->mgmt_witness));
+	c->ses.mgmt_step = 0;
+	kw_memzero(c->ses.mgmt_witness, sizeof(c->ses.mgmt_witness));
 	kw_memzero(enc, sizeof(enc));
 	if (!ok)
 		return VC_SW_SECURITY;
-	c->mgmt_authed = true;
+	c->ses.mgmt_authed = true;
 	return VC_SW_OK;
 }
 
@@ -211,7 +211,7 @@ vc_mgmt_authenticate(vcard_card *c, const vc_cmd *cmd, kw_buf *out)
 		return VC_SW_WRONG_DATA;
 	if (!parse_ga(cmd->data, &f))
 		return VC_SW_WRONG_DATA;
-	c->mgmt_authed = false;
+	c->ses.mgmt_authed = false;
 	if (f.has80 && f.v80.len == 0 && !f.has81 && !f.has82)
 		return mutual_step1(c, block, out);
 	if (f.has80 && f.has81 && (!f.has82 || f.v82.len == 0))
@@ -222,7 +222,7 @@ vc_mgmt_authenticate(vcard_card *c, const vc_cmd *cmd, kw_buf *out)
 		return external_step2(c, &f, block);
 	if (f.has81 && f.has82 && f.v82.len == 0 && !f.has80)
 		return internal_auth(c, &f, block, out);
-	c->mgmt_step = 0;
+	c->ses.mgmt_step = 0;
 	return VC_SW_WRONG_DATA;
 }
 
@@ -236,7 +236,7 @@ vc_mgmt_set_key(vcard_card *c, const vc_cmd *cmd)
 
 	if (cmd->p1 != 0xFF || (cmd->p2 != 0xFF && cmd->p2 != 0xFE))
 		return VC_SW_WRONG_P1P2;
-	if (!c->mgmt_authed)
+	if (!c->ses.mgmt_authed)
 		return VC_SW_SECURITY;
 	if (kw_view_get_u8(&v, &alg) != KW_OK || kw_view_get_u8(&v, &ref) != KW_OK ||
 	    kw_view_get_u8(&v, &len) != KW_OK || kw_view_get_view(&v, len, &key) != KW_OK ||

@@ -112,7 +112,7 @@ vc_obj_get_data(vcard_card *c, const vc_cmd *cmd, kw_buf *out)
 	if (tag == TAG_DISCOVERY)
 		return kw_buf_put(out, discovery, sizeof(discovery)) == KW_OK ?
 		    VC_SW_OK : VC_SW_NO_PRECISE;
-	if (tag_needs_pin(tag) && !c->pin_verified)
+	if (tag_needs_pin(tag) && !c->ses.pin_verified)
 		return VC_SW_SECURITY;
 	if ((o = vc_obj_find(c, tag)) == NULL)
 		return VC_SW_NOT_FOUND;
@@ -142,7 +142,7 @@ vc_obj_put_data(vcard_card *c, const vc_cmd *cmd)
 
 	if (cmd->p1 != 0x3F || cmd->p2 != 0xFF)
 		return VC_SW_WRONG_P1P2;
-	if (!c->mgmt_authed)
+	if (!c->ses.mgmt_authed)
 		return VC_SW_SECURITY;
 	if (kw_tlv_get(&v, &tag, &content) != KW_OK)
 		return VC_SW_WRONG_DATA;

@@ -91,8 +91,8 @@ vc_pin_verify(vcard_card *c, const vc_cmd *cmd)
 		if (ref_for(c, cmd->p2) == NULL)
 			return VC_SW_REF_NOT_FOUND;
 		if (cmd->p2 == VC_KEYREF_PIN) {
-			c->pin_verified = false;
-			c->pin_fresh = false;
+			c->ses.pin_verified = false;
+			c->ses.pin_fresh = false;
 		}
 		return VC_SW_OK;
 	}
@@ -103,7 +103,7 @@ vc_pin_verify(vcard_card *c, const vc_cmd *cmd)
 	if (cmd->data.len == 0) {
 		if (p->tries == 0)
 			return VC_SW_BLOCKED;
-		if (p == &c->pin && c->pin_verified)
+		if (p == &c->pin && c->ses.pin_verified)
 			return VC_SW_OK;
 		return tries_sw(p);
 	}
@@ -111,8 +111,8 @@ vc_pin_verify(vcard_card *c, const vc_cmd *cmd)
 		return VC_SW_WRONG_DATA;
 	sw = check_ref(c, p, cmd->data.ptr);
 	if (p == &c->pin) {
-		c->pin_verified = sw == VC_SW_OK;
-		c->pin_fresh = sw == VC_SW_OK;
+		c->ses.pin_verified = sw == VC_SW_OK;
+		c->ses.pin_fresh = sw == VC_SW_OK;
 	}
 	return sw;
 }
@@ -136,7 +136,7 @@ vc_pin_change(vcard_card *c, const vc_cmd *cmd)
 	sw = check_ref(c, p, cmd->data.ptr);
 	if (sw != VC_SW_OK) {
 		if (p == &c->pin)
-			c->pin_verified = c->pin_fresh = false;
+			c->ses.pin_verified = c->ses.pin_fresh = false;
 		return sw;
 	}
 	memcpy(p->value, cmd->data.ptr + VC_PIN_MAXLEN, VC_PIN_MAXLEN);
@@ -164,7 +164,7 @@ vc_pin_reset_retry(vcard_card *c, const vc_cmd *cmd)
 		return sw;
 	memcpy(c->pin.value, cmd->data.ptr + VC_PIN_MAXLEN, VC_PIN_MAXLEN);
 	c->pin.tries = c->pin.max;
-	c->pin_verified = c->pin_fresh = false;
+	c->ses.pin_verified = c->ses.pin_fresh = false;
 	c->dirty = true;
 	return VC_SW_OK;
 }
@@ -174,13 +174,13 @@ vc_pin_reset_retry(vcard_card *c, const vc_cmd *cmd)
 uint16_t
 vc_pin_set_retries(vcard_card *c, const vc_cmd *cmd)
 {
-	if (!c->mgmt_authed || !c->pin_verified)
+	if (!c->ses.mgmt_authed || !c->ses.pin_verified)
 		return VC_SW_SECURITY;
 	if (cmd->p1 == 0 || cmd->p2 == 0)
 		return VC_SW_WRONG_P1P2;
 	vc_pin_set_default(&c->pin, VC_DEFAULT_PIN, cmd->p1);
 	vc_pin_set_default(&c->puk, VC_DEFAULT_PUK, cmd->p2);
-	c->pin_verified = c->pin_fresh = false;
+	c->ses.pin_verified = c->ses.pin_fresh = false;
 	c->dirty = true;
 	return VC_SW_OK;
 }

@@ -133,8 +133,17 @@ send_frame(int fd, const uint8_t *p, size_t n)
 	return IO_OK;
 }
 
+static void
+card_reset(vcard_card *c, const vcard_vpcd_cfg *cfg)
+{
+	if (cfg->uicc != NULL)
+		vcard_uicc_reset(cfg->uicc);
+	else
+		vcard_card_reset(c);
+}
+
 static int
-handle_control(vcard_card *c, int fd, uint8_t code)
+handle_control(vcard_card *c, int fd, uint8_t code, const vcard_vpcd_cfg *cfg)
 {
 	const uint8_t *atr;
 	size_t atr_len;
@@ -143,10 +152,10 @@ handle_control(vcard_card *c, int fd, uint8_t code)
 	case VPCD_POWER_OFF:
 	case VPCD_POWER_ON:
 	case VPCD_RESET:
-		vcard_card_reset(c);
+		card_reset(c, cfg);
 		return IO_OK;
 	case VPCD_GET_ATR:
-		atr = vcard_card_atr(&atr_len);
+		atr = cfg->uicc != NULL ? vcard_uicc_atr(&atr_len) : vcard_card_atr(&atr_len);
 		return send_frame(fd, atr, atr_len);
 	default:
 		kw_warn("vcard: unknown vpcd control code %02X", code);
@@ -161,7 +170,8 @@ handle_apdu(vcard_card *c, int fd, const uint8_t *apdu, size_t len, const vcard_
 	int r = IO_ERR;
 
 	kw_buf_init(&resp, VPCD_FRAME_MAX);
-	if (vcard_card_process(c, apdu, len, &resp) != KW_OK) {
+	if ((cfg->uicc != NULL ? vcard_uicc_process(cfg->uicc, apdu, len, &resp) :
+	    vcard_card_process(c, apdu, len, &resp)) != KW_OK) {
 		kw_buf_reset(&resp);
 		if (kw_buf_put_u16be(&resp, VC_SW_NO_PRECISE) != KW_OK)
 			goto done;
@@ -201,7 +211,7 @@ serve(vcard_card *c, int fd, const vcard_vpcd_cfg *cfg, kw_buf *frame)
 			return r;
 		frame->len = len;
 		if (len == 1)
-			r = handle_control(c, fd, frame->data[0]);
+			r = handle_control(c, fd, frame->data[0], cfg);
 		else
 			r = handle_apdu(c, fd, frame->data, len, cfg);
 		if (r != IO_OK)
@@ -229,7 +239,7 @@ vcard_vpcd_run(vcard_card *c, const vcard_vpcd_cfg *cfg)
 		warned = false;
 		r = serve(c, fd, cfg, &frame);
 		close(fd);
-		vcard_card_reset(c);
+		card_reset(c, cfg);
 		if (r == IO_STOP || cfg->once)
 			break;
 		sleep_ms(200);

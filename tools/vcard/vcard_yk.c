@@ -116,7 +116,7 @@ vc_yk_reset(vcard_card *c, const vc_cmd *cmd)
 	vc_pin_set_default(&c->pin, VC_DEFAULT_PIN, VC_DEFAULT_TRIES);
 	vc_pin_set_default(&c->puk, VC_DEFAULT_PUK, VC_DEFAULT_TRIES);
 	vc_mgmt_set_default(c);
-	c->pin_verified = c->pin_fresh = c->mgmt_authed = false;
+	c->ses.pin_verified = c->ses.pin_fresh = c->ses.mgmt_authed = false;
 	c->dirty = true;
 	return VC_SW_OK;
 }

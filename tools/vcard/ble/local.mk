@@ -1,1 +1,19 @@
-# tools/vcard/ble: BLE GATT front-end of the virtual token (included from the top Makefile.am)
+# tools/vcard/ble: the virtual token's BLE front-end (an emulated BlueZ on a
+# D-Bus bus). The code is a library so `keyward-vcard --ble` can call
+# vcble_run() later; keyward-vcard-ble is its stand-alone program.
+noinst_LTLIBRARIES += tools/vcard/ble/libvcardble.la
+tools_vcard_ble_libvcardble_la_SOURCES = \
+	tools/vcard/ble/vcble.h tools/vcard/ble/vcble_int.h \
+	tools/vcard/ble/vcble_frame.c tools/vcard/ble/vcble_dev.c \
+	tools/vcard/ble/vcble_link.c tools/vcard/ble/vcble_run.c
+tools_vcard_ble_libvcardble_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(SYSTEMD_CFLAGS) \
+	-I$(top_srcdir)/tools/vcard
+tools_vcard_ble_libvcardble_la_LIBADD = tools/vcard/libvcard.la src/libkeyward.la \
+	$(SYSTEMD_LIBS) $(CRYPTO_LIBS)
+
+bin_PROGRAMS += tools/vcard/ble/keyward-vcard-ble
+tools_vcard_ble_keyward_vcard_ble_SOURCES = tools/vcard/ble/vcble_main.c
+tools_vcard_ble_keyward_vcard_ble_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) \
+	-I$(top_srcdir)/tools/vcard
+tools_vcard_ble_keyward_vcard_ble_LDADD = tools/vcard/ble/libvcardble.la \
+	tools/vcard/libvcard.la src/libkeyward.la $(SYSTEMD_LIBS) $(CRYPTO_LIBS)
