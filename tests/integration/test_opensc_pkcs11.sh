@@ -93,4 +93,18 @@ kw_pass "ECDH with retired slot 82"
 p11 --test --login --pin 123456
 kw_grep '^No errors$' "$KW_OUT" "pkcs11-tool --test"
 kw_pass "pkcs11-tool --test --login"
+
+# --- PIN through OpenSC: retry counter in the token flags, C_SetPIN ---------------------
+for i in 1 2; do kw_run_fail pkcs11-tool --module "$MOD" --slot-index 0 --login --pin 111111 -O; done
+p11 -L
+kw_grep 'token flags .*final user PIN try' "$KW_OUT" "flags after 2 wrong PINs"
+p11pin -O
+p11 -L
+kw_not_grep 'final user PIN try|count low|locked' "$KW_OUT" "flags after a good PIN"
+p11 --change-pin --pin 123456 --new-pin 24682468
+kw_run_fail pkcs11-tool --module "$MOD" --slot-index 0 --login --pin 123456 -O
+p11 --login --pin 24682468 --sign --id 01 -m SHA256-RSA-PKCS -i data.bin -o sig-newpin
+kw_run openssl dgst -sha256 -verify pub9a.pem -signature sig-newpin data.bin
+kw_grep '^Verified OK$' "$KW_OUT" "signature after a PIN change"
+kw_pass "PIN retries and change through OpenSC"
 exit 0
