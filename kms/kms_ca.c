@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -212,6 +213,24 @@ set_subject(X509 *x, const kms_cert_req *r)
 }
 
 static int
+add_policy(X509 *x, const char *oid)
+{
+	CERTIFICATEPOLICIES *pols = CERTIFICATEPOLICIES_new();
+	POLICYINFO *pi = POLICYINFO_new();
+	int ok = 0;
+
+	if (pols == NULL || pi == NULL ||
+	    (pi->policyid = OBJ_txt2obj(oid, 1)) == NULL || !sk_POLICYINFO_push(pols, pi))
+		goto fail;
+	pi = NULL;
+	ok = X509_add1_ext_i2d(x, NID_certificate_policies, pols, 0, 0) == 1;
+fail:
+	POLICYINFO_free(pi);
+	CERTIFICATEPOLICIES_free(pols);
+	return ok;
+}
+
+static int
 add_profile_exts(X509 *x, X509 *issuer, const kms_cert_req *r)
 {
 	char policy[128];
@@ -228,7 +247,7 @@ add_profile_exts(X509 *x, X509 *issuer, const kms_cert_req *r)
 	    add_ext(x, issuer, NID_ext_key_usage, "emailProtection") &&
 	    add_ext(x, issuer, NID_subject_key_identifier, "hash") &&
 	    add_ext(x, issuer, NID_authority_key_identifier, "keyid:always") &&
-	    add_ext(x, issuer, NID_certificate_policies, policy) && add_san(x, r->email);
+	    add_policy(x, policy) && add_san(x, r->email);
 }
 
 static bool
@@ -251,8 +270,11 @@ kms_ca_issue(kms_ctx *ctx, const kms_cert_req *r, kw_buf *der, char serial[33],
 	    !set_serial(x, serial) || !set_validity(x, nb, r->days) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(ctx->ca->cert)) ||
 	    !set_subject(x, r) || !X509_set_pubkey(x, r->pub) ||
-	    !add_profile_exts(x, ctx->ca->cert, r))
+	    !add_profile_exts(x, ctx->ca->cert, r)) {
+		kw_err("ca: cannot build the certificate: %s",
+		    ERR_error_string(ERR_get_error(), NULL));
 		goto fail;
+	}
 	if ((rv = kms_ca_sign_cert(ctx, x, der)) != KW_OK)
 		goto fail;
 	*not_after = nb + r->days * DAY;

@@ -7,6 +7,7 @@
  *   GET    /v1/shares/{key_id}/{index}  -> {"share": base64}
  *   DELETE /v1/shares/{key_id}/{index}                       200
  *   GET    /v1/health */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ parse_path(const char *path, kms_resp *resp, char id[33], long *idx)
 	size_t i;
 
 	for (i = 0; i < 32; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+		if (!isxdigit((unsigned char)p[i]))
 			goto bad;
 	if (p[32] != '/')
 		goto bad;
