@@ -64,3 +64,9 @@ TESTS += tests/unit/test_p11_crypto
 # Integration: pkcs11-tool through the module on a provisioned virtual token.
 TESTS += tests/integration/test_p11_basic.sh
 EXTRA_DIST += tests/integration/test_p11_basic.sh
+
+# p11-hotplug-check: removal/re-insertion/finalize driver for test_p11_basic.sh.
+check_PROGRAMS += pkcs11-module/p11-hotplug-check
+pkcs11_module_p11_hotplug_check_SOURCES = pkcs11-module/p11_hotplug_check.c
+pkcs11_module_p11_hotplug_check_CFLAGS = $(AM_CFLAGS) $(P11KIT_CFLAGS) -I$(top_srcdir)/pkcs11-module
+pkcs11_module_p11_hotplug_check_LDADD = -ldl -lpthread

@@ -1,17 +1,51 @@
-/* Slots: one per reader (device URI of any transport). A reader keeps its
- * slot id while present, and gets the same id back if it returns during
- * the same C_Initialize cycle. KEYWARD_TRANSPORTS (comma-separated) limits
+/* Slots: one per reader (device URI of any transport; for PC/SC every
+ * reader, card or not). A reader keeps its slot id while present, and gets
+ * the same id back if it returns during the same C_Initialize cycle. KEYWARD_TRANSPORTS (comma-separated) limits
  * discovery: "scheme:" lists that transport's devices, a full URI such as
  * "mock:a" adds that device. */
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "kw_log.h"
+#include "pcsc/kw_pcsc.h"
 #include "p11_int.h"
 
 static atomic_uint g_wait_cancel;
+
+/* The devices of one transport. PC/SC: every reader, with or without a
+ * card (a slot is a reader; its token comes and goes). */
+static void
+list_scheme(const kw_transport_ops *ops, kw_strlist *out)
+{
+	kw_strlist r = { 0 };
+	char uri[512];
+	size_t i;
+
+	if (ops == &kw_pcsc_ops) {
+		if (kw_pcsc_list_readers(&r) == KW_OK) {
+			for (i = 0; i < r.n; i++) {
+				if ((size_t)snprintf(uri, sizeof(uri), "pcsc:%s", r.v[i]) < sizeof(uri))
+					(void)kw_strlist_add(out, uri);
+			}
+		}
+		kw_strlist_free(&r);
+	} else if (ops->list != NULL) {
+		(void)ops->list(out);
+	}
+}
+
+static void
+list_all(kw_strlist *out)
+{
+	size_t i;
+
+	for (i = 0; kw_builtin_transports[i] != NULL; i++)
+		list_scheme(kw_builtin_transports[i], out);
+}
 
 static void
 list_env(const char *env, kw_strlist *out)
@@ -26,9 +60,8 @@ list_env(const char *env, kw_strlist *out)
 		l = strlen(tok);
 		if (l > 1 && tok[l - 1] == ':') {
 			tok[l - 1] = '\0';
-			ops = kw_transport_find_ops(tok);
-			if (ops != NULL && ops->list != NULL)
-				(void)ops->list(out);
+			if ((ops = kw_transport_find_ops(tok)) != NULL)
+				list_scheme(ops, out);
 		} else if (strchr(tok, ':') != NULL) {
 			(void)kw_strlist_add(out, tok);
 		}
@@ -87,7 +120,7 @@ kwp11_slots_refresh(kwp11_module *m)
 	if (env != NULL && *env != '\0')
 		list_env(env, &l);
 	else
-		(void)kw_transport_list_all(&l);
+		list_all(&l);
 	for (i = 0; i < l.n; i++) {
 		if ((tok = slot_by_uri(m, l.v[i])) == NULL) {
 			slot_add(m, l.v[i]);
@@ -203,35 +236,114 @@ take_event(kwp11_module *m, CK_SLOT_ID *slot)
 	return false;
 }
 
+/* Threads blocked in C_WaitForSlotEvent on a PC/SC monitor, so that
+ * C_Finalize can wake them. */
+#define MAX_WAITERS 32
+static pthread_mutex_t g_waiters_lock = PTHREAD_MUTEX_INITIALIZER;
+static kw_pcsc_monitor *g_waiters[MAX_WAITERS];
+
+static bool
+waiter_add(kw_pcsc_monitor *m)
+{
+	size_t i;
+	bool ok = false;
+
+	pthread_mutex_lock(&g_waiters_lock);
+	for (i = 0; i < MAX_WAITERS && !ok; i++) {
+		if (g_waiters[i] == NULL) {
+			g_waiters[i] = m;
+			ok = true;
+		}
+	}
+	pthread_mutex_unlock(&g_waiters_lock);
+	return ok;
+}
+
+static void
+waiter_remove(kw_pcsc_monitor *m)
+{
+	size_t i;
+
+	pthread_mutex_lock(&g_waiters_lock);
+	for (i = 0; i < MAX_WAITERS; i++)
+		if (g_waiters[i] == m)
+			g_waiters[i] = NULL;
+	pthread_mutex_unlock(&g_waiters_lock);
+}
+
 void
 kwp11_wait_cancel(void)
 {
+	size_t i;
+
 	atomic_fetch_add(&g_wait_cancel, 1);
+	pthread_mutex_lock(&g_waiters_lock);
+	for (i = 0; i < MAX_WAITERS; i++)
+		if (g_waiters[i] != NULL)
+			(void)kw_pcsc_monitor_cancel(g_waiters[i]);
+	pthread_mutex_unlock(&g_waiters_lock);
 }
 
-/* Polls every 200 ms (readers and cards) until an event, C_Finalize, or
- * the module is gone; CKF_DONT_BLOCK checks once. */
+/* Is the PC/SC transport among the ones slots come from? */
+static bool
+pcsc_in_use(void)
+{
+	const char *env = getenv("KEYWARD_TRANSPORTS");
+
+	return env == NULL || *env == '\0' || strstr(env, "pcsc:") != NULL;
+}
+
+/* Sleep until something may have changed: on the PC/SC monitor when there
+ * is one (woken by reader and card events and by C_Finalize), polling
+ * other transports once a second; else 200 ms. */
+static void
+wait_change(kw_pcsc_monitor *mon)
+{
+	const struct timespec ts = { 0, 200 * 1000 * 1000 };
+	bool changed;
+
+	if (mon == NULL || kw_pcsc_monitor_wait(mon, 1000, &changed) != KW_OK)
+		nanosleep(&ts, NULL);
+}
+
+/* Events: readers and tokens appearing or going since the last report.
+ * CKF_DONT_BLOCK checks once; otherwise waits until an event, or until
+ * C_Finalize (CKR_CRYPTOKI_NOT_INITIALIZED). */
 CK_RV
 kwp11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID *slot)
 {
-	const struct timespec ts = { 0, 200 * 1000 * 1000 };
 	unsigned cancel = atomic_load(&g_wait_cancel);
+	kw_pcsc_monitor *mon = NULL;
+	bool got, registered = false;
 	kwp11_call c;
-	bool got;
 	CK_RV rv;
 
+	/* the monitor exists before the first look, so nothing is missed */
+	if ((flags & CKF_DONT_BLOCK) == 0 && pcsc_in_use() &&
+	    kw_pcsc_monitor_new(&mon) == KW_OK && !(registered = waiter_add(mon)))
+		kw_pcsc_monitor_free(&mon);
 	for (;;) {
 		if ((rv = kwp11_enter(&c)) != CKR_OK)
-			return rv;
+			break;
 		kwp11_slots_refresh(c.m);
 		got = take_event(c.m, slot);
 		kwp11_leave(&c);
-		if (got)
-			return CKR_OK;
-		if ((flags & CKF_DONT_BLOCK) != 0)
-			return CKR_NO_EVENT;
-		nanosleep(&ts, NULL);
-		if (atomic_load(&g_wait_cancel) != cancel)
-			return CKR_CRYPTOKI_NOT_INITIALIZED;
+		if (got) {
+			rv = CKR_OK;
+			break;
+		}
+		if ((flags & CKF_DONT_BLOCK) != 0) {
+			rv = CKR_NO_EVENT;
+			break;
+		}
+		wait_change(mon);
+		if (atomic_load(&g_wait_cancel) != cancel) {
+			rv = CKR_CRYPTOKI_NOT_INITIALIZED;
+			break;
+		}
 	}
+	if (registered)
+		waiter_remove(mon);
+	kw_pcsc_monitor_free(&mon);
+	return rv;
 }

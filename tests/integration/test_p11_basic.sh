@@ -5,13 +5,17 @@
 # neither certificate nor key-history entry): slot and serial label, cheap
 # start-up, objects before and after login (CKA_ID 01..06, private keys
 # without certificates), signatures and decryptions checked by openssl, ECDH,
-# wrong PIN, the verified certificate cache, and `pkcs11-tool --test`.
+# wrong PIN, the verified certificate cache, `pkcs11-tool --test`, key
+# generation, certificate writing and key import through the module; then,
+# with a second token, removal and re-insertion while the application runs
+# (C_WaitForSlotEvent, CKR_DEVICE_REMOVED, signing again) and C_Finalize
+# waking a blocked C_WaitForSlotEvent (pkcs11-module/p11-hotplug-check).
 . "${KW_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 kw_init "$0" "$@"
 kw_need yubico-piv-tool pkcs11-tool openssl
 MOD=${KEYWARD_P11_MODULE:-$KW_TOP_BUILDDIR/pkcs11-module/.libs/keyward-pkcs11.so}
 kw_need_file "$MOD"
-kw_in_testenv 280
+kw_in_testenv 280 --tokens 2
 . "$KW_SRC/pki.sh"
 . "$KW_SRC/provision.sh"
 cd "$KW_TMP" || kw_fail "cd $KW_TMP"
@@ -136,3 +140,45 @@ p11pin --test
 kw_grep 'No errors' "$KW_OUT" "pkcs11-tool --test"
 kw_not_grep 'ERR|FAIL|AddressSanitizer|runtime error' "$KW_OUT" "pkcs11-tool --test"
 kw_pass "pkcs11-tool --test: no errors"
+
+# --- generation, certificate writing and import through the module ------------------
+p11pin --keypairgen --key-type EC:prime256v1 --id 07
+kw_grep 'ID: *07' "$KW_OUT" "generated key"
+p11pin --read-object --type pubkey --id 07 -o pub07.der
+kw_run openssl pkey -pubin -inform DER -in pub07.der -out pub07.pem
+kw_pki_cert pub07.pem "/CN=keyward test 84" cert07.pem
+kw_run openssl x509 -in cert07.pem -outform DER -out cert07.der
+p11pin --write-object cert07.der --type cert --id 07
+kw_run openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -outform DER -out key08.der
+p11pin --write-object key08.der --type privkey --id 08
+p11pin -O
+objects "$KW_OUT" >gen.txt
+for want in "priv-ec 07" "pub-ec 07" "cert 07" "priv-rsa 08"; do
+	kw_grep "^$want\$" gen.txt "objects after generation/import"
+done
+p11pin --sign --id 07 -m ECDSA-SHA256 --signature-format openssl -i data.bin -o sig-84
+kw_run openssl dgst -sha256 -verify pub07.pem -signature sig-84 data.bin
+kw_run openssl pkey -inform DER -in key08.der -pubout -out pub08.pem
+p11pin --sign --id 08 -m SHA256-RSA-PKCS -i data.bin -o sig-85
+kw_run openssl dgst -sha256 -verify pub08.pem -signature sig-85 data.bin
+kw_run yubico-piv-tool -r "$(kw_reader 0)" -a read-certificate -s 84 -o cert84-card.pem
+kw_pki_same_cert cert07.pem cert84-card.pem
+kw_pass "generation (84), certificate write (84), RSA import (85) through the module"
+
+# --- hotplug: token 1 removed and re-inserted while the application runs ------------
+kw_run yubico-piv-tool -r "$(kw_reader 1)" -a generate -s 9a -A RSA2048 -o pub-b.pem
+pidfile=$KEYWARD_TESTENV_DIR/token-1.pid
+remove="kill \$(cat '$pidfile'); sleep 1"
+insert="'$KEYWARD_TESTENV_VCARD' --state '$KEYWARD_TESTENV_DIR/token-1.state' \
+--vpcd 127.0.0.1:$KEYWARD_TESTENV_PORT_1 >'$KW_TMP/vcard-b.log' 2>&1 & echo \$! >'$pidfile'"
+hp() {
+	if [ -n "$PRELOAD" ]; then
+		LD_PRELOAD=$PRELOAD ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 "$@"
+	else
+		"$@"
+	fi
+}
+kw_run hp "$KW_TOP_BUILDDIR/pkcs11-module/p11-hotplug-check" "$MOD" 123456 "$(kw_reader 1)" \
+	"$remove" "$insert"
+kw_not_grep 'FAIL' "$KW_OUT" "hotplug"
+kw_pass "hotplug: removal event, CKR_DEVICE_REMOVED, other token unaffected, re-inserted token signs, C_Finalize wakes the waiter"
