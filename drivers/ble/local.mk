@@ -51,3 +51,15 @@ fuzz-ble: src/libkeyward.la
 	fi
 .PHONY: fuzz-ble
 CLEANFILES += fuzz/fuzz_ble_frames-libfuzzer
+
+# kw-ble-probe: drives a transport through the PIV client (integration
+# tests, bench-ble.sh).
+check_PROGRAMS += tests/integration/kw-ble-probe
+tests_integration_kw_ble_probe_SOURCES = tests/integration/kw_ble_probe.c
+tests_integration_kw_ble_probe_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_integration_kw_ble_probe_LDADD = drivers/libkwdrivers.la src/libkeyward.la \
+	$(PCSC_LIBS) $(SYSTEMD_LIBS) $(CRYPTO_LIBS) -lpthread
+
+# Integration: private D-Bus bus + keyward-vcard-ble + the PKCS#11 module.
+TESTS += tests/integration/test_ble_p11.sh
+EXTRA_DIST += tests/integration/test_ble_p11.sh tests/integration/ble_lib.sh
