@@ -71,7 +71,7 @@ kwi_sanitizer_env() {
 kwi_client() {
 	if [ -n "$KWI_PRELOAD" ]; then
 		LD_PRELOAD=$KWI_PRELOAD${LD_PRELOAD:+:$LD_PRELOAD} \
-			ASAN_OPTIONS=detect_leaks=0:${ASAN_OPTIONS:-} "$@"
+			ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 "$@"
 	else
 		"$@"
 	fi
@@ -146,7 +146,7 @@ kwi_run_p11kit() {
 	rc=0
 	stdbuf_so=$(ls /usr/libexec/coreutils/libstdbuf.so /usr/lib/coreutils/libstdbuf.so 2>/dev/null | head -n1)
 	LD_PRELOAD=$KWI_PRELOAD${stdbuf_so:+:$stdbuf_so} _STDBUF_O=L _STDBUF_E=L \
-		ASAN_OPTIONS=detect_leaks=0:${ASAN_OPTIONS:-} \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 		timeout -s KILL "${KWI_EXIT_GRACE:-20}" "$@" >"$log" 2>&1 </dev/null || rc=$?
 	case $rc in
 	0) ;;
