@@ -165,6 +165,18 @@ kw_run yubico-piv-tool -r "$(kw_reader 0)" -a read-certificate -s 84 -o cert84-c
 kw_pki_same_cert cert07.pem cert84-card.pem
 kw_pass "generation (84), certificate write (84), RSA import (85) through the module"
 
+# --- a non-default management key: refused, then from KEYWARD_MGMT_KEY, then as SO PIN
+MK=0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071
+kw_run yubico-piv-tool -r "$(kw_reader 0)" -a set-mgm-key -n "$MK"
+kw_run_fail tool --module "$MOD" --slot-index 0 --login --pin 123456 --keypairgen \
+	--key-type EC:prime256v1 --id 09
+kw_not_grep "$MK" "$KW_OUT" "output of a refused generation"
+KEYWARD_MGMT_KEY=$MK p11pin --keypairgen --key-type EC:prime256v1 --id 09
+kw_grep 'ID: *09' "$KW_OUT" "key generated with KEYWARD_MGMT_KEY"
+p11 --login --login-type so --so-pin "$MK" --keypairgen --key-type EC:prime256v1 --id 0a
+kw_grep 'ID: *0a' "$KW_OUT" "key generated after an SO login with the management key"
+kw_pass "management key: default refused, KEYWARD_MGMT_KEY and SO login work"
+
 # --- hotplug: token 1 removed and re-inserted while the application runs ------------
 kw_run yubico-piv-tool -r "$(kw_reader 1)" -a generate -s 9a -A RSA2048 -o pub-b.pem
 pidfile=$KEYWARD_TESTENV_DIR/token-1.pid
