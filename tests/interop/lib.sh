@@ -133,9 +133,10 @@ kwi_run() {
 # glibc's locale rwlock ends up with a negative reader count and libp11-kit's
 # destructor (freelocale) blocks forever at exit, after the work is done (seen
 # with opensc-pkcs11.so too: a client/runtime issue, not the module's). Under
-# preload only: stdout is line-buffered, and a client still running after
-# KWI_EXIT_GRACE seconds is killed and accepted; every caller checks the
-# client's output and files itself, so a real hang still fails the test.
+# preload only: stdout is line-buffered, and a client found deadlocked (one
+# thread, blocked in a futex wait for 2 s: nobody can wake it) is killed and
+# judged by its output, which every caller checks. A client still running
+# after KWI_CLIENT_TIMEOUT (120) seconds otherwise fails the test.
 kwi_run_p11kit() {
 	if [ -z "$KWI_PRELOAD" ]; then
 		kwi_run "$@"
@@ -143,17 +144,32 @@ kwi_run_p11kit() {
 	fi
 	log=$1
 	shift
-	rc=0
 	stdbuf_so=$(ls /usr/libexec/coreutils/libstdbuf.so /usr/lib/coreutils/libstdbuf.so 2>/dev/null | head -n1)
 	LD_PRELOAD=$KWI_PRELOAD${stdbuf_so:+:$stdbuf_so} _STDBUF_O=L _STDBUF_E=L \
-		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-		timeout -s KILL "${KWI_EXIT_GRACE:-20}" "$@" >"$log" 2>&1 </dev/null || rc=$?
-	case $rc in
-	0) ;;
-	137) kwi_log "$1 killed after ${KWI_EXIT_GRACE:-20} s (libp11-kit exit hang under preloaded ASan); judging its output" ;;
-	*)
-		sed 's/^/    /' "$log" | tail -n 40 >&2
-		kwi_fail "$* exited $rc (log $log)"
-		;;
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 "$@" >"$log" 2>&1 </dev/null &
+	pid=$!
+	ticks=0 stuck=0 verdict=
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 0.2
+		ticks=$((ticks + 1))
+		thr=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+		case "$thr:$(cat "/proc/$pid/wchan" 2>/dev/null || true)" in
+		1:*futex*) stuck=$((stuck + 1)) ;;
+		*) stuck=0 ;;
+		esac
+		if [ $stuck -ge 10 ]; then
+			verdict=deadlock
+		elif [ $ticks -ge $((${KWI_CLIENT_TIMEOUT:-120} * 5)) ]; then
+			verdict=timeout
+		fi
+		[ -n "$verdict" ] && { kill -9 "$pid" 2>/dev/null || true; break; }
+	done
+	rc=0
+	wait "$pid" || rc=$?
+	case $verdict:$rc in
+	deadlock:*) kwi_log "$1 deadlocked at exit (libp11-kit + preloaded ASan), killed; judging its output" ;;
+	timeout:*) sed 's/^/    /' "$log" | tail -n 40 >&2; kwi_fail "$* still running after ${KWI_CLIENT_TIMEOUT:-120} s (log $log)" ;;
+	:0) ;;
+	*) sed 's/^/    /' "$log" | tail -n 40 >&2; kwi_fail "$* exited $rc (log $log)" ;;
 	esac
 }
