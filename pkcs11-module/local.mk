@@ -3,7 +3,8 @@
 # tests); the installed module adds the entry points and exports only C_*.
 KWP11_FLAGS = $(AM_CFLAGS) -fPIC $(CRYPTO_CFLAGS) $(P11KIT_CFLAGS) $(PCSC_CFLAGS) \
 	-I$(top_srcdir)/pkcs11-module
-KWP11_ENTRY_SRC = pkcs11-module/p11_entry.c pkcs11-module/p11_iface.c
+KWP11_ENTRY_SRC = pkcs11-module/p11_entry.c pkcs11-module/p11_entry_none.c \
+	pkcs11-module/p11_iface.c
 
 noinst_LTLIBRARIES += pkcs11-module/libkwp11.la
 pkcs11_module_libkwp11_la_SOURCES = \
