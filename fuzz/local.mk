@@ -1,1 +1,97 @@
-# fuzz: build fragment (included from the top Makefile.am)
+# fuzz/: libFuzzer targets for every parser of untrusted bytes (build
+# fragment included from the top Makefile.am). See fuzz/README.md.
+#
+# --enable-fuzzing (with CC=clang): each fuzz/fuzz_<target> is a libFuzzer
+# binary (-fsanitize=fuzzer,address,undefined); configure with
+# CFLAGS=-fsanitize=fuzzer-no-link too so the libraries are instrumented
+# for coverage. Otherwise each target is linked with fuzz/replay_main.c and
+# `make check` runs it over its seed corpus fuzz/corpus/<target>/
+# (fuzz/replay.sh). fuzz/fuzz_ble_frames.c is built by drivers/ble/local.mk.
+
+noinst_LTLIBRARIES += fuzz/libfuzzreplay.la
+fuzz_libfuzzreplay_la_SOURCES = fuzz/replay_main.c
+
+FUZZ_PIV_PARSERS = fuzz/fuzz_piv_cert fuzz/fuzz_piv_key_history \
+	fuzz/fuzz_piv_metadata fuzz/fuzz_piv_chuid fuzz/fuzz_piv_ccc \
+	fuzz/fuzz_piv_discovery fuzz/fuzz_piv_admin fuzz/fuzz_piv_mgmt_key
+FUZZ_PROGS = fuzz/fuzz_tlv fuzz/fuzz_buf fuzz/fuzz_apdu fuzz/fuzz_piv_client \
+	fuzz/fuzz_vcard $(FUZZ_PIV_PARSERS)
+check_PROGRAMS += $(FUZZ_PROGS)
+
+if FUZZING
+FUZZ_SAN = -fsanitize=fuzzer,address,undefined
+FUZZ_MAIN =
+else
+FUZZ_SAN =
+FUZZ_MAIN = fuzz/libfuzzreplay.la
+endif
+KWFUZZ_COMPILE = $(AM_CFLAGS) $(FUZZ_SAN) $(CRYPTO_CFLAGS) -I$(top_srcdir)/fuzz
+KWFUZZ_LINK = $(AM_LDFLAGS) $(FUZZ_SAN)
+FUZZ_CORE_LIBS = $(FUZZ_MAIN) drivers/libkwdrivers.la src/libkeyward.la \
+	$(CRYPTO_LIBS) $(ZLIB_LIBS)
+FUZZ_HDRS = fuzz/fuzz_util.h
+
+fuzz_fuzz_tlv_SOURCES = fuzz/fuzz_tlv.c $(FUZZ_HDRS)
+fuzz_fuzz_tlv_CFLAGS = $(KWFUZZ_COMPILE)
+fuzz_fuzz_tlv_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_tlv_LDADD = $(FUZZ_CORE_LIBS)
+
+fuzz_fuzz_buf_SOURCES = fuzz/fuzz_buf.c $(FUZZ_HDRS)
+fuzz_fuzz_buf_CFLAGS = $(KWFUZZ_COMPILE)
+fuzz_fuzz_buf_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_buf_LDADD = $(FUZZ_CORE_LIBS)
+
+fuzz_fuzz_apdu_SOURCES = fuzz/fuzz_apdu.c $(FUZZ_HDRS)
+fuzz_fuzz_apdu_CFLAGS = $(KWFUZZ_COMPILE)
+fuzz_fuzz_apdu_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_apdu_LDADD = $(FUZZ_CORE_LIBS)
+
+fuzz_fuzz_piv_client_SOURCES = fuzz/fuzz_piv_client.c $(FUZZ_HDRS)
+fuzz_fuzz_piv_client_CFLAGS = $(KWFUZZ_COMPILE)
+fuzz_fuzz_piv_client_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_piv_client_LDADD = $(FUZZ_CORE_LIBS)
+
+fuzz_fuzz_vcard_SOURCES = fuzz/fuzz_vcard.c $(FUZZ_HDRS)
+fuzz_fuzz_vcard_CFLAGS = $(KWFUZZ_COMPILE) -I$(top_srcdir)/tools/vcard
+fuzz_fuzz_vcard_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_vcard_LDADD = $(FUZZ_MAIN) tools/vcard/libvcard.la drivers/libkwdrivers.la \
+	src/libkeyward.la $(CRYPTO_LIBS) $(ZLIB_LIBS)
+
+# One binary per PIV object parser, from one source (FUZZ_PIV_PARSER).
+FUZZ_PIV_SRC = fuzz/fuzz_piv_object.c $(FUZZ_HDRS)
+fuzz_fuzz_piv_cert_SOURCES = $(FUZZ_PIV_SRC)
+fuzz_fuzz_piv_cert_CFLAGS = $(KWFUZZ_COMPILE) -DFUZZ_PIV_PARSER=0
+fuzz_fuzz_piv_cert_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_piv_cert_LDADD = $(FUZZ_CORE_LIBS)
+fuzz_fuzz_piv_key_history_SOURCES = $(FUZZ_PIV_SRC)
+fuzz_fuzz_piv_key_history_CFLAGS = $(KWFUZZ_COMPILE) -DFUZZ_PIV_PARSER=1
+fuzz_fuzz_piv_key_history_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_piv_key_history_LDADD = $(FUZZ_CORE_LIBS)
+fuzz_fuzz_piv_metadata_SOURCES = $(FUZZ_PIV_SRC)
+fuzz_fuzz_piv_metadata_CFLAGS = $(KWFUZZ_COMPILE) -DFUZZ_PIV_PARSER=2
+fuzz_fuzz_piv_metadata_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_piv_metadata_LDADD = $(FUZZ_CORE_LIBS)
+fuzz_fuzz_piv_chuid_SOURCES = $(FUZZ_PIV_SRC)
+fuzz_fuzz_piv_chuid_CFLAGS = $(KWFUZZ_COMPILE) -DFUZZ_PIV_PARSER=3
+fuzz_fuzz_piv_chuid_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_piv_chuid_LDADD = $(FUZZ_CORE_LIBS)
+fuzz_fuzz_piv_ccc_SOURCES = $(FUZZ_PIV_SRC)
+fuzz_fuzz_piv_ccc_CFLAGS = $(KWFUZZ_COMPILE) -DFUZZ_PIV_PARSER=4
+fuzz_fuzz_piv_ccc_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_piv_ccc_LDADD = $(FUZZ_CORE_LIBS)
+fuzz_fuzz_piv_discovery_SOURCES = $(FUZZ_PIV_SRC)
+fuzz_fuzz_piv_discovery_CFLAGS = $(KWFUZZ_COMPILE) -DFUZZ_PIV_PARSER=5
+fuzz_fuzz_piv_discovery_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_piv_discovery_LDADD = $(FUZZ_CORE_LIBS)
+fuzz_fuzz_piv_admin_SOURCES = $(FUZZ_PIV_SRC)
+fuzz_fuzz_piv_admin_CFLAGS = $(KWFUZZ_COMPILE) -DFUZZ_PIV_PARSER=6
+fuzz_fuzz_piv_admin_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_piv_admin_LDADD = $(FUZZ_CORE_LIBS)
+fuzz_fuzz_piv_mgmt_key_SOURCES = $(FUZZ_PIV_SRC)
+fuzz_fuzz_piv_mgmt_key_CFLAGS = $(KWFUZZ_COMPILE) -DFUZZ_PIV_PARSER=7
+fuzz_fuzz_piv_mgmt_key_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_piv_mgmt_key_LDADD = $(FUZZ_CORE_LIBS)
+
+# make check: every target over its committed seed corpus.
+TESTS += fuzz/replay.sh
+EXTRA_DIST += fuzz/replay.sh fuzz/README.md fuzz/corpus fuzz/gen_corpus.py
