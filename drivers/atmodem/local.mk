@@ -17,3 +17,6 @@ tests_unit_test_atmodem_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS) 
 tests_unit_test_atmodem_LDADD = tools/vcard/libvcard.la src/libkeyward.la \
 	$(CMOCKA_LIBS) $(CRYPTO_LIBS) -lpthread
 TESTS += tests/unit/test_atmodem
+
+TESTS += tests/integration/test_sim_modem.sh
+EXTRA_DIST += tests/integration/test_sim_modem.sh drivers/atmodem/bench-sim.sh

@@ -15,3 +15,14 @@ tests_unit_test_uicc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS) \
 tests_unit_test_uicc_LDADD = tools/vcard/libvcard.la src/libkeyward.la \
 	$(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_uicc
+
+# kw-sim-probe: raw APDUs through any transport, for tests/integration/test_sim_*.sh.
+check_PROGRAMS += drivers/uicc/kw-sim-probe
+drivers_uicc_kw_sim_probe_SOURCES = drivers/uicc/kw_sim_probe.c
+drivers_uicc_kw_sim_probe_LDADD = drivers/libkwdrivers.la src/libkeyward.la \
+	$(PCSC_LIBS) $(CRYPTO_LIBS) -lpthread
+
+# SIM integration tests (real pcscd/vpcd through keyward-testenv, a pty
+# modem); test_sim_lib.sh holds their shared pieces.
+TESTS += tests/integration/test_sim_uicc.sh
+EXTRA_DIST += tests/integration/test_sim_uicc.sh tests/integration/test_sim_lib.sh

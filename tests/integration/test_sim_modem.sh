@@ -1,0 +1,100 @@
+#!/bin/sh
+# SIM-card keys through a cellular modem: keyward-vcard --modem (an AT
+# command interpreter on a pseudo-terminal in front of the UICC). A token is
+# provisioned by yubico-piv-tool under keyward-testenv; its state then
+# serves as the SIM behind the modem. For each quirk profile (plain,
+# bare-ccho, no-cgla = +CSIM with keyward's own MANAGE CHANNEL, urc, slow,
+# all together) keyward-pkcs11, configured by KEYWARD_MODEM_PORTS, lists
+# the objects and signs/decrypts (checked with openssl). Each fault (garbage
+# line, ERROR mid-command, no reply, the port vanishing) gives a clear error
+# within a bounded time and no crash; the modem works again afterwards.
+. "${KW_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+kw_init "$0" "$@"
+kw_need yubico-piv-tool pkcs11-tool openssl
+. "$KW_SRC/pki.sh"
+. "$KW_SRC/provision.sh"
+. "$KW_SRC/test_sim_lib.sh"
+kw_need_file "$SIM_MOD" "$SIM_VCARD"
+
+if [ "${SIM_PHASE:-}" = provision ]; then
+	kw_provision "$KW_TMP"
+	exit 0
+fi
+
+SIM_STATE=$KW_TMP/state
+mkdir -p "$SIM_STATE" || kw_fail "mkdir $SIM_STATE"
+sim_testenv 200 provision || exit $?
+PKI=$SIM_STATE/tmp-$kw_name
+LINK=$KW_TMP/modem
+vcard_pid=
+stop_modem() {
+	[ -n "$vcard_pid" ] || return 0
+	kill "$vcard_pid" 2>/dev/null
+	wait "$vcard_pid" 2>/dev/null
+	vcard_st=$?
+	vcard_pid=
+	return "$vcard_st"
+}
+trap 'stop_modem; rm -rf "$KW_TMP"' EXIT
+trap 'exit 1' HUP INT TERM PIPE
+
+start_modem() { # ARGS...
+	"$SIM_VCARD" --state "$SIM_STATE/token-0.state" --modem "$LINK" \
+		--trace "$KW_TMP/modem.trace" "$@" >"$KW_TMP/vcard.log" 2>&1 &
+	vcard_pid=$!
+	n=0
+	while [ ! -e "$LINK" ] && [ "$n" -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+	[ -e "$LINK" ] || { cat "$KW_TMP/vcard.log" >&2; kw_fail "the modem did not start"; }
+}
+
+export KEYWARD_CONF=/nonexistent/keyward.conf KEYWARD_MODEM_PORTS="$LINK"
+export KEYWARD_LOCK_DIR=$KW_TMP XDG_CACHE_HOME=$KW_TMP/cache
+cd "$KW_TMP" || kw_fail "cd $KW_TMP"
+
+# --- every quirk profile --------------------------------------------------------
+for q in none bare-ccho no-cgla urc slow bare-ccho,no-cgla,urc,slow; do
+	if [ "$q" = none ]; then start_modem; else start_modem --modem-quirks "$q"; fi
+	: >"$KW_TMP/modem.trace"
+	p11 -L
+	kw_grep "token label *: keyward PIV #" "$KW_OUT" "token on the modem ($q)"
+	sim_objects
+	sim_sign "$PKI"
+	stop_modem || kw_fail "keyward-vcard --modem failed ($q)"
+	# +CGLA: the modem adds the channel, +CSIM: keyward does (CLA 01)
+	grep -q '^> 01A4040005A000000308' "$KW_TMP/modem.trace" ||
+		kw_fail "PIV not selected on logical channel 1 ($q)"
+	awk '/^> / && substr($2, 1, 1) == "0" && substr($2, 2, 1) == "0" &&
+	     substr($2, 3, 2) != "70" { bad = 1 } END { exit bad }' "$KW_TMP/modem.trace" ||
+		kw_fail "a command on the basic channel ($q)"
+	kw_pass "profile $q: objects, signatures, decryption"
+done
+
+# --- faults: a clear error in bounded time, then the modem works again ---------
+export KEYWARD_MODEM_TIMEOUT_MS=1500
+for f in garbage:'unexpected line' error-mid:'answered ERROR' \
+	no-reply:'no reply from .* within 1500 ms' vanish:'went away'; do
+	start_modem --modem-faults "${f%%:*}" --modem-fault-at 4
+	t0=$(date +%s)
+	KEYWARD_LOG=warn timeout -k 5 60 env LD_PRELOAD="$SIM_PRELOAD" \
+		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 pkcs11-tool --module "$SIM_MOD" -O \
+		>"$KW_TMP/fault.out" 2>&1
+	st=$?
+	t=$(($(date +%s) - t0))
+	[ "$st" -lt 124 ] || { cat "$KW_TMP/fault.out" >&2; kw_fail "${f%%:*}: status $st"; }
+	[ "$t" -le 20 ] || kw_fail "${f%%:*}: took $t s"
+	kw_grep "modem: .*${f#*:}" "$KW_TMP/fault.out" "${f%%:*} message"
+	if [ "${f%%:*}" = vanish ]; then
+		n=0
+		while [ -e "$LINK" ] && [ "$n" -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+		[ ! -e "$LINK" ] || kw_fail "the port did not vanish"
+		stop_modem || kw_fail "keyward-vcard after vanishing"
+		KEYWARD_LOG=warn timeout 20 env LD_PRELOAD="$SIM_PRELOAD" pkcs11-tool \
+			--module "$SIM_MOD" -L >"$KW_TMP/fault.out" 2>&1
+		kw_not_grep 'token label' "$KW_TMP/fault.out" "a vanished modem"
+	else
+		p11 -L
+		kw_grep "token label *: keyward PIV #" "$KW_OUT" "the modem after ${f%%:*}"
+		stop_modem || kw_fail "keyward-vcard --modem failed (${f%%:*})"
+	fi
+	kw_pass "fault ${f%%:*}: clear error in ${t}s (status $st)"
+done
