@@ -116,6 +116,8 @@ kw_ble_bus_objects(sd_bus *bus, kw_ble_objs *out)
 	if ((r = sd_bus_message_new_method_call(bus, &req, KW_BLE_BLUEZ, "/",
 	    KW_BLE_IF_OBJMGR, "GetManagedObjects")) < 0)
 		return kw_ble_bus_rv(r, NULL);
+	/* enumerating slots must not start bluetoothd */
+	(void)sd_bus_message_set_auto_start(req, 0);
 	r = sd_bus_call(bus, req, 3 * 1000000ull, &e, &reply);
 	sd_bus_message_unref(req);
 	if (r < 0)

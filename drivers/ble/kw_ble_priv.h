@@ -18,6 +18,8 @@ typedef struct kw_ble {
 	bool connected, resolved;
 	kw_rv gone;           /* sticky: KW_OK while the device is usable */
 	bool keepalive;       /* a KEEPALIVE arrived since last checked */
+	bool resync;          /* an exchange was abandoned: PING before the next */
+	unsigned pings;
 	sd_bus_slot *dev_slot, *st_slot, *rm_slot;
 	int idle_ms, total_ms;
 	kw_ble_stats stats;

@@ -93,6 +93,48 @@ wait_answer(kw_ble *b)
 	}
 }
 
+/* After an abandoned exchange the token may still send its late answer:
+ * PING with a fresh nonce and discard everything up to the echo, so that
+ * no stale answer is taken for the next command's. */
+static kw_rv
+resync(kw_ble *b)
+{
+	uint8_t nonce[8];
+	uint64_t x = kw_ble_now_us() ^ ((uint64_t)++b->pings << 48);
+	kw_rv rv;
+	int i, stale = 0;
+
+	for (i = 0; i < 8; i++)
+		nonce[i] = (uint8_t)(x >> (8 * i));
+	if ((rv = send_msg(b, KW_BLE_CMD_PING, nonce, sizeof(nonce), "request")) != KW_OK)
+		return rv;
+	for (;; stale++) {
+		if (stale > 16)
+			return KW_ERR_PROTOCOL;       /* a token that keeps talking */
+		rv = wait_answer(b);
+		if (rv == KW_ERR_PROTOCOL) {          /* the tail of an old message */
+			kw_ble_rx_reset(&b->rx);
+			b->rx_err = KW_OK;
+			continue;
+		}
+		if (rv != KW_OK)
+			return rv;
+		if (b->rx.cmd == KW_BLE_CMD_PING && b->rx.msg.len == sizeof(nonce) &&
+		    memcmp(b->rx.msg.data, nonce, sizeof(nonce)) == 0)
+			break;
+		if (b->rx.cmd == KW_BLE_CMD_ERROR) {
+			kw_debug("ble: %s: resync answered by ERROR", b->address);
+			kw_ble_rx_reset(&b->rx);
+			return KW_ERR_PROTOCOL;
+		}
+		kw_debug("ble: %s: discarding a stale %s", b->address, kw_ble_cmd_name(b->rx.cmd));
+		kw_ble_rx_reset(&b->rx);
+	}
+	kw_ble_rx_reset(&b->rx);
+	b->resync = false;
+	return KW_OK;
+}
+
 /* The complete answer in b->rx: MSG -> response, ERROR -> protocol error. */
 static kw_rv
 take_answer(kw_ble *b, uint8_t *resp, size_t *resp_len)
@@ -137,6 +179,11 @@ kw_ble_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, si
 		b->gone = KW_ERR_CARD_REMOVED;
 		return b->gone;
 	}
+	if (b->resync && (rv = resync(b)) != KW_OK) {
+		kw_err("ble: %s: cannot resynchronise after an abandoned exchange: %s",
+		    b->address, kw_strerror(rv));
+		goto fail;
+	}
 	if ((rv = send_msg(b, KW_BLE_CMD_MSG, cmd, cmd_len, "request")) != KW_OK) {
 		kw_err("ble: %s: writing the command failed: %s", b->address, kw_strerror(rv));
 		if (rv == KW_ERR_CARD_REMOVED || rv == KW_ERR_SERVICE_GONE)
@@ -150,8 +197,10 @@ kw_ble_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, si
 	kw_ble_rx_reset(&b->rx);
 	return rv;
 fail:
-	if (rv == KW_ERR_TIMEOUT || rv == KW_ERR_PROTOCOL)
+	if (rv == KW_ERR_TIMEOUT || rv == KW_ERR_PROTOCOL) {
 		cancel(b);
+		b->resync = true;
+	}
 	kw_ble_rx_reset(&b->rx);
 	return b->gone != KW_OK ? b->gone : rv;
 }

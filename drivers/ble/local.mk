@@ -64,3 +64,10 @@ tests_integration_kw_ble_probe_LDADD = drivers/libkwdrivers.la src/libkeyward.la
 TESTS += tests/integration/test_ble_p11.sh tests/integration/test_ble_faults.sh
 EXTRA_DIST += tests/integration/test_ble_p11.sh tests/integration/test_ble_faults.sh \
 	tests/integration/ble_lib.sh
+
+# Benchmark (not a test): frames, bytes, time per signature over BLE at MTU
+# 23/185/512 vs PC/SC. `make bench-ble`.
+EXTRA_DIST += drivers/ble/bench-ble.sh docs/ble-profile.md
+bench-ble: all tests/integration/kw-ble-probe
+	KW_TOP_BUILDDIR='$(abs_top_builddir)' $(SHELL) $(abs_top_srcdir)/drivers/ble/bench-ble.sh
+.PHONY: bench-ble

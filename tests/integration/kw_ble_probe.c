@@ -4,8 +4,9 @@
  *   kw-ble-probe --list
  *   kw-ble-probe URI [--count N] [--sign SLOT] [--pin PIN] [--reopen] [--stats]
  *
- * Each operation is SELECT + GET VERSION, or with --sign SLOT (hex, an EC
- * P-256 key) VERIFY PIN + an ECDSA signature of a fixed hash. One line per
+ * Each operation is SELECT + GET VERSION, with --sign SLOT (hex, an EC
+ * P-256 key, or RSA-2048 with --rsa) also VERIFY PIN + a signature of a
+ * fixed hash. One line per
  * step: "open ok 12.3ms", "op 1 error: card removed 0.4ms". --reopen:
  * after a failed operation the transport is closed and opened again before
  * the next one. --stats: a JSON line with frames/bytes (ble: only) and the
@@ -46,10 +47,10 @@ do_list(void)
 }
 
 static kw_rv
-one_op(kw_piv *piv, int slot, const char *pin)
+one_op(kw_piv *piv, int slot, int alg, const char *pin)
 {
 	static const uint8_t hash[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
-	uint8_t ver[3];
+	uint8_t ver[3], block[256];
 	kw_buf sig;
 	int tries;
 	kw_rv rv;
@@ -61,7 +62,16 @@ one_op(kw_piv *piv, int slot, const char *pin)
 	if ((rv = kw_piv_verify(piv, 0x80, (const uint8_t *)pin, strlen(pin), &tries)) != KW_OK)
 		return rv;
 	kw_buf_init(&sig, 1024);
-	rv = kw_piv_private_op(piv, (uint8_t)slot, 0x11, hash, sizeof(hash), &sig);
+	if (alg == 0x07) {       /* RSA-2048: a PKCS#1 v1.5 type 1 block */
+		memset(block, 0xFF, sizeof(block));
+		block[0] = 0x00;
+		block[1] = 0x01;
+		block[sizeof(block) - sizeof(hash) - 1] = 0x00;
+		memcpy(block + sizeof(block) - sizeof(hash), hash, sizeof(hash));
+		rv = kw_piv_private_op(piv, (uint8_t)slot, 0x07, block, sizeof(block), &sig);
+	} else {
+		rv = kw_piv_private_op(piv, (uint8_t)slot, 0x11, hash, sizeof(hash), &sig);
+	}
 	kw_buf_free(&sig);
 	return rv;
 }
@@ -85,7 +95,7 @@ main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "list", no_argument, NULL, 'l' }, { "count", required_argument, NULL, 'c' },
 		{ "sign", required_argument, NULL, 's' }, { "pin", required_argument, NULL, 'p' },
-		{ "reopen", no_argument, NULL, 'r' }, { "stats", no_argument, NULL, 'S' },
+		{ "rsa", no_argument, NULL, 'R' }, { "reopen", no_argument, NULL, 'r' }, { "stats", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
 	};
 	const char *pin = "123456", *uri;
@@ -93,7 +103,7 @@ main(int argc, char **argv)
 	kw_piv *piv = NULL;
 	kw_ble_stats st;
 	kw_rv rv = KW_ERR_ARG;
-	int ch, count = 1, slot = -1, i, ok = 0;
+	int ch, count = 1, slot = -1, alg = 0x11, i, ok = 0;
 	bool reopen = false, stats = false;
 	double t0, total = 0;
 
@@ -105,9 +115,10 @@ main(int argc, char **argv)
 		case 's': slot = (int)strtol(optarg, NULL, 16); break;
 		case 'p': pin = optarg; break;
 		case 'r': reopen = true; break;
+		case 'R': alg = 0x07; break;
 		case 'S': stats = true; break;
 		case 'h':
-			printf("usage: kw-ble-probe --list | URI [--count N] [--sign SLOT] "
+			printf("usage: kw-ble-probe --list | URI [--count N] [--sign SLOT [--rsa]] "
 			    "[--pin PIN] [--reopen] [--stats]\n");
 			return 0;
 		default: return 1;
@@ -124,7 +135,7 @@ main(int argc, char **argv)
 		if (t == NULL && open_uri(uri, &t, &piv) != KW_OK)
 			continue;
 		t0 = now_ms();
-		rv = one_op(piv, slot, pin);
+		rv = one_op(piv, slot, alg, pin);
 		total += now_ms() - t0;
 		ok += rv == KW_OK;
 		printf("op %d %s%s %.1fms\n", i, rv == KW_OK ? "ok" : "error: ",

@@ -96,6 +96,22 @@ kw_grep 'cancelled by the client' "$KW_TMP/vcard.log" "vcard log (CANCEL)"
 ok_again
 kw_pass "KEEPALIVEs too slow: timeout, CANCEL sent, next operation works"
 
+# a token that ignores CANCEL answers late: the next exchange must not take
+# that answer for its own (the client resynchronises with a PING first)
+kwb_ctl SetFaults s delay=1600,keepalive=0,ignore-cancel
+t0=$(now_ms)
+"$KWB_PROBE" "$KWB_URI" --count 2 >"$KW_OUT" 2>&1 &
+late_pid=$!
+sleep 0.3
+kwb_ctl SetFaults s delay=0    # the pending APDU keeps its 1.6 s delay
+wait $late_pid
+[ $(($(now_ms) - t0)) -lt 6000 ] || kw_fail "late-answer case took too long"
+kw_grep '^op 1 error: timed out' "$KW_OUT"
+kw_grep '^op 2 ok' "$KW_OUT"
+kw_grep 'ignoring CANCEL' "$KW_TMP/vcard.log" "vcard log"
+kwb_ctl SetFaults s none
+kw_pass "late answer after an ignored CANCEL is discarded (PING resync)"
+
 kwb_ctl SetFaults s mtu=512
 kwb_ctl Disconnect
 probe_expect 3000 '"frag": 509' "$KWB_URI" --count 1 --sign 9a --stats

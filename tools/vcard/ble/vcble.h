@@ -13,11 +13,13 @@
  *   drop-notify=N       drop the Nth notification from now (once)
  *   disconnect-after=N  disconnect when the Nth frame from now arrives (once)
  *   delay=MS            processing time of each APDU (KEEPALIVEs meanwhile)
- *   keepalive=MS        KEEPALIVE interval while busy (default 250)
+ *   keepalive=MS        KEEPALIVE interval while busy (default 250; 0: none)
  *   not-bonded          Paired/Trusted/Bonded false
  *   adapter-off         adapter Powered false, Connect refused
  *   no-service          the keyward GATT service is absent
  *   connect-fail        Connect fails (device out of range)
+ *   ignore-cancel       CANCEL does not stop the APDU in progress (its answer
+ *                       comes late, after the client gave up)
  *   none                clear everything (mtu stays)
  * The control interface also has Disconnect(), GetStats() -> (tttt)
  * frames in, frames out, bytes in, bytes out, and ResetStats(). */
@@ -36,7 +38,7 @@ typedef struct vcble_faults {
 	unsigned disconnect_after;
 	unsigned delay_ms;
 	unsigned keepalive_ms;
-	bool not_bonded, adapter_off, no_service, connect_fail;
+	bool not_bonded, adapter_off, no_service, connect_fail, ignore_cancel;
 } vcble_faults;
 
 /* Parse a fault list into f (which keeps what the list does not name,

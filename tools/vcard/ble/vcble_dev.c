@@ -446,10 +446,10 @@ vcble_dev_apply_faults(vcble_dev *d, const vcble_faults *f)
 	d->faults = *f;
 	d->frames_since_fault = d->notifs_since_fault = 0;
 	kw_info("vcard-ble: faults: mtu=%u drop-notify=%u disconnect-after=%u delay=%u "
-	    "keepalive=%u%s%s%s%s", f->mtu, f->drop_notify, f->disconnect_after, f->delay_ms,
+	    "keepalive=%u%s%s%s%s%s", f->mtu, f->drop_notify, f->disconnect_after, f->delay_ms,
 	    f->keepalive_ms, f->not_bonded ? " not-bonded" : "",
 	    f->adapter_off ? " adapter-off" : "", f->no_service ? " no-service" : "",
-	    f->connect_fail ? " connect-fail" : "");
+	    f->connect_fail ? " connect-fail" : "", f->ignore_cancel ? " ignore-cancel" : "");
 	if (f->no_service)
 		unexport_service(d);
 	else if (d->bus != NULL && export_service(d) != KW_OK)

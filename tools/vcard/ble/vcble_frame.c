@@ -128,7 +128,7 @@ fault_item(char *item, vcble_faults *f)
 	if (strcmp(item, "delay") == 0)
 		return num(val, 600000, &f->delay_ms);
 	if (strcmp(item, "keepalive") == 0)
-		return num(val, 600000, &f->keepalive_ms) == 0 && f->keepalive_ms > 0 ? 0 : -1;
+		return num(val, 600000, &f->keepalive_ms);
 	if (val != NULL)
 		return -1;
 	if (strcmp(item, "not-bonded") == 0)
@@ -139,6 +139,8 @@ fault_item(char *item, vcble_faults *f)
 		f->no_service = true;
 	else if (strcmp(item, "connect-fail") == 0)
 		f->connect_fail = true;
+	else if (strcmp(item, "ignore-cancel") == 0)
+		f->ignore_cancel = true;
 	else
 		return -1;
 	return 0;

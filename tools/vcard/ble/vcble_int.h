@@ -74,6 +74,8 @@ struct vcble_dev {
 	size_t value_len;
 	bool busy;
 	kw_buf apdu;
+	kw_buf ping;          /* a PING that came while busy: echoed after the answer */
+	bool ping_pending;
 	sd_event_source *work, *keepalive, *resolve, *stop_timer;
 	unsigned frames_since_fault, notifs_since_fault;
 	uint64_t frames_in, frames_out, bytes_in, bytes_out;

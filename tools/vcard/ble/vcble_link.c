@@ -73,6 +73,7 @@ vcble_link_abort(vcble_dev *d)
 	d->work = sd_event_source_disable_unref(d->work);
 	d->keepalive = sd_event_source_disable_unref(d->keepalive);
 	d->busy = false;
+	d->ping_pending = false;
 	kw_buf_reset(&d->apdu);
 	vcble_asm_reset(&d->rx);
 }
@@ -119,6 +120,10 @@ on_work(sd_event_source *s, uint64_t usec, void *arg)
 	kw_buf_reset(&d->apdu);
 	send_msg(d, VCBLE_CMD_MSG, resp.data, resp.len);
 	kw_buf_free(&resp);
+	if (d->ping_pending) {
+		d->ping_pending = false;
+		send_msg(d, VCBLE_CMD_PING, d->ping.data, d->ping.len);
+	}
 	return 0;
 }
 
@@ -139,7 +144,7 @@ start_work(vcble_dev *d)
 		send_error(d, VCBLE_ERR_OTHER);
 		return;
 	}
-	if (delay > 0)
+	if (delay > 0 && d->faults.keepalive_ms > 0)
 		(void)sd_event_add_time_relative(d->ev, &d->keepalive, CLOCK_MONOTONIC,
 		    (uint64_t)d->faults.keepalive_ms * 1000 < delay ?
 		    (uint64_t)d->faults.keepalive_ms * 1000 : delay / 2, 1, on_keepalive, d);
@@ -158,10 +163,20 @@ on_message(vcble_dev *d)
 			start_work(d);
 		break;
 	case VCBLE_CMD_PING:
-		send_msg(d, VCBLE_CMD_PING, d->rx.msg.data, d->rx.msg.len);
+		/* answers stay in order: no echo before a pending MSG answer */
+		if (!d->busy) {
+			send_msg(d, VCBLE_CMD_PING, d->rx.msg.data, d->rx.msg.len);
+		} else if (d->ping_pending) {
+			send_error(d, VCBLE_ERR_BUSY);
+		} else {
+			kw_buf_reset(&d->ping);
+			d->ping_pending = kw_buf_put_view(&d->ping, kw_buf_view(&d->rx.msg)) == KW_OK;
+		}
 		break;
 	case VCBLE_CMD_CANCEL:
-		if (d->busy) {
+		if (d->busy && d->faults.ignore_cancel) {
+			kw_info("vcard-ble: fault: ignoring CANCEL");
+		} else if (d->busy) {
 			kw_info("vcard-ble: exchange cancelled by the client");
 			vcble_link_abort(d);
 		}

@@ -88,6 +88,7 @@ vcble_run(vcard_card *c, const vcble_cfg *cfg)
 	snprintf(d.addr, sizeof(d.addr), "%.17s", cfg->address);
 	vcble_asm_init(&d.rx);
 	kw_buf_init(&d.apdu, VCBLE_MSG_MAX);
+	kw_buf_init(&d.ping, VCBLE_MSG_MAX);
 	if ((rv = setup(&d)) != KW_OK)
 		goto out;
 	kw_info("vcard-ble: device %s on the bus as org.bluez, control-point length %u",
@@ -106,6 +107,7 @@ out:
 	sd_event_unref(d.ev);
 	vcble_asm_free(&d.rx);
 	kw_buf_free(&d.apdu);
+	kw_buf_free(&d.ping);
 	vcard_card_reset(c);
 	return rv;
 }
