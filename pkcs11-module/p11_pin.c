@@ -10,7 +10,9 @@
  *   C_Decrypt as CKR_PIN_INCORRECT).
  * - CKU_SO: the PUK (kept in locked memory until logout, as PIV has no way
  *   to check a PUK without using it), so that C_InitPIN unblocks the PIN
- *   (RESET RETRY COUNTER) and C_SetPIN changes the PUK; or, when longer
+ *   (RESET RETRY COUNTER) and C_SetPIN changes the PUK. Also, as OpenSC
+ *   does, C_SetPIN in a public session while the PIN is blocked takes the
+ *   PUK as the old PIN and unblocks. Or, when longer
  *   than 8 characters, a management key in hex, checked at once by mutual
  *   authentication (used for key generation and writes).
  * A card that forgot the PIN (reset, another applet) makes the next
@@ -41,6 +43,8 @@ pin_rv(kwp11_token *tok, kw_rv rv, int tries)
 	}
 	if (rv == KW_ERR_PIN_BLOCKED)
 		tok->pin_tries = 0;
+	if (rv == KW_ERR_PIN_INCORRECT && tries == 0)
+		return CKR_PIN_LOCKED;   /* that was the last try (63C0) */
 	if (rv == KW_ERR_WRONG_DATA || rv == KW_ERR_WRONG_LENGTH || rv == KW_ERR_ARG)
 		return CKR_PIN_LEN_RANGE;
 	return kwp11_token_fail(tok, rv);
@@ -197,6 +201,37 @@ kwp11_init_pin(kwp11_session *s, const uint8_t *pin, CK_ULONG len)
 	return rv == KW_OK ? CKR_OK : pin_rv(tok, rv, -1);
 }
 
+/* Is the PIN blocked? VERIFY without data asks without trying one. */
+static bool
+pin_blocked(kwp11_token *tok)
+{
+	int tries = -1;
+	kw_rv rv = kw_piv_pin_status(tok->piv, KW_PIV_REF_PIN, &tries);
+
+	return rv == KW_ERR_PIN_BLOCKED || (rv == KW_ERR_PIN_INCORRECT && tries == 0);
+}
+
+/* OpenSC's convention: C_SetPIN in a public session while the PIN is
+ * blocked takes the PUK as old PIN and unblocks (RESET RETRY COUNTER).
+ * Called inside the transaction, which it ends. */
+static CK_RV
+unblock_with_puk(kwp11_token *tok, const uint8_t *puk, CK_ULONG puk_len,
+    const uint8_t *new_, CK_ULONG new_len)
+{
+	int tries = -1;
+	kw_rv rv;
+
+	rv = kw_piv_unblock_pin(tok->piv, puk, puk_len, new_, new_len, &tries);
+	kwp11_token_end(tok);
+	if (rv == KW_OK) {
+		tok->pin_tries = -1;
+		return CKR_OK;
+	}
+	if (rv == KW_ERR_PIN_INCORRECT || rv == KW_ERR_PIN_BLOCKED)
+		return rv == KW_ERR_PIN_BLOCKED || tries == 0 ? CKR_PIN_LOCKED : CKR_PIN_INCORRECT;
+	return kwp11_token_fail(tok, rv);
+}
+
 CK_RV
 kwp11_set_pin(kwp11_session *s, const uint8_t *old, CK_ULONG old_len,
     const uint8_t *new_, CK_ULONG new_len)
@@ -215,8 +250,11 @@ kwp11_set_pin(kwp11_session *s, const uint8_t *old, CK_ULONG old_len,
 		return CKR_PIN_LEN_RANGE;
 	if ((rv = kwp11_token_begin(tok)) != KW_OK)
 		return kwp11_token_fail(tok, rv);
-	if ((rv = kw_piv_select(tok->piv)) == KW_OK)
+	if ((rv = kw_piv_select(tok->piv)) == KW_OK) {
+		if (ref == KW_PIV_REF_PIN && tok->login == KWP11_LOGIN_NONE && pin_blocked(tok))
+			return unblock_with_puk(tok, old, old_len, new_, new_len);
 		rv = kw_piv_change_reference(tok->piv, ref, old, old_len, new_, new_len, &tries);
+	}
 	kwp11_token_end(tok);
 	if (ref == KW_PIV_REF_PUK) {
 		if (rv == KW_OK && kw_secret_set(&tok->so_puk, new_, new_len) != KW_OK)

@@ -242,7 +242,7 @@ kwp11_op_card(kwp11_session *s, const kwp11_obj *o, const uint8_t *in, size_t le
 		return CKR_OK;
 	case KW_ERR_PIN_INCORRECT:
 		kwp11_login_clear(tok);   /* a failed VERIFY resets the card's PIN status */
-		return CKR_PIN_INCORRECT;
+		return tries == 0 ? CKR_PIN_LOCKED : CKR_PIN_INCORRECT;
 	case KW_ERR_PIN_BLOCKED:
 		kwp11_login_clear(tok);
 		tok->pin_tries = 0;

@@ -179,6 +179,22 @@ p11 --login --login-type so --so-pin "$MK" --keypairgen --key-type EC:prime256v1
 kw_grep 'ID: *0a' "$KW_OUT" "key generated after an SO login with the management key"
 kw_pass "management key: default refused, KEYWARD_MGMT_KEY and SO login work"
 
+# --- PIN change, blocking, and unblock with the PUK (C_SetPIN while blocked) --------
+p11 --login --pin 123456 --change-pin --new-pin 654321
+p11 --login --pin 654321 -O
+for i in 1 2; do
+	kw_run_fail tool --module "$MOD" --slot-index 0 --login --pin 000000 -O
+	kw_grep 'CKR_PIN_INCORRECT' "$KW_OUT" "wrong PIN $i"
+done
+kw_run_fail tool --module "$MOD" --slot-index 0 --login --pin 000000 -O
+kw_grep 'CKR_PIN_LOCKED' "$KW_OUT" "third wrong PIN"
+kw_run_fail tool --module "$MOD" --slot-index 0 --login --pin 654321 -O
+kw_grep 'CKR_PIN_LOCKED' "$KW_OUT" "right PIN while blocked"
+p11 --unlock-pin --puk 12345678 --new-pin 123456
+p11pin --sign --id 01 -m SHA256-RSA-PKCS -i data.bin -o sig-after-unblock
+kw_run openssl dgst -sha256 -verify pub9a.pem -signature sig-after-unblock data.bin
+kw_pass "PIN change, CKR_PIN_INCORRECT x2, CKR_PIN_LOCKED, unblock with the PUK"
+
 # --- hotplug: token 1 removed and re-inserted while the application runs ------------
 kw_run yubico-piv-tool -r "$(kw_reader 1)" -a generate -s 9a -A RSA2048 -o pub-b.pem
 pidfile=$KEYWARD_TESTENV_DIR/token-1.pid

@@ -506,6 +506,16 @@ test_pin(void **state)
 	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"000000", 6), CKR_PIN_INCORRECT);
 	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"000000", 6), CKR_PIN_LOCKED);
 	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"11112222", 8), CKR_PIN_LOCKED);
+	/* C_SetPIN while blocked in a public session: the PUK unblocks */
+	assert_int_equal(C_SetPIN(s, (CK_UTF8CHAR_PTR)"87654321", 8, (CK_UTF8CHAR_PTR)"222222", 6),
+	    CKR_PIN_INCORRECT);
+	assert_int_equal(C_SetPIN(s, (CK_UTF8CHAR_PTR)"12345678", 8, (CK_UTF8CHAR_PTR)"222222", 6),
+	    CKR_OK);
+	assert_string_equal(p11f_cards[0].pin, "222222");
+	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"000000", 6), CKR_PIN_INCORRECT);
+	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"000000", 6), CKR_PIN_INCORRECT);
+	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"000000", 6), CKR_PIN_LOCKED);
+	/* and as SO: C_InitPIN */
 	ro = p11f_open(0, false);
 	assert_int_equal(C_Login(s, CKU_SO, (CK_UTF8CHAR_PTR)"12345678", 8),
 	    CKR_SESSION_READ_ONLY_EXISTS);

@@ -326,7 +326,7 @@ do_verify(p11f_card *c, kw_view data, kw_buf *r)
 	if (data.len != 8 || !ref_eq(c->pin, data.ptr)) {
 		c->pin_tries--;
 		c->pin_ok = false;
-		sw(r, c->pin_tries == 0 ? 0x6983 : (uint16_t)(0x63C0 | c->pin_tries));
+		sw(r, (uint16_t)(0x63C0 | c->pin_tries));   /* 63C0 on the last try */
 		return;
 	}
 	c->pin_tries = 3;
