@@ -36,7 +36,7 @@ pkcs11-module/keyward-pkcs11.module: $(top_srcdir)/pkcs11-module/keyward-pkcs11.
 	$(SED) -e 's|@pkcs11moddir[@]|$(pkcs11moddir)|g' \
 		$(top_srcdir)/pkcs11-module/keyward-pkcs11.module.in > $@
 CLEANFILES += pkcs11-module/keyward-pkcs11.module
-EXTRA_DIST += pkcs11-module/keyward-pkcs11.module.in
+EXTRA_DIST += pkcs11-module/keyward-pkcs11.module.in pkcs11-module/README.md
 
 # Unit tests: the C_* functions over the mock transport with a fake card.
 KWP11_TEST_FLAGS = $(KWP11_FLAGS) $(CMOCKA_CFLAGS)
