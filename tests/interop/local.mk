@@ -20,7 +20,7 @@ KWI_TESTS = \
 	tests/interop/threads.sh \
 	tests/interop/two-process.sh
 TESTS += $(KWI_TESTS)
-EXTRA_DIST += $(KWI_TESTS) tests/interop/lib.sh tests/interop/provision.sh \
+EXTRA_DIST += $(KWI_TESTS) tests/interop/lib.sh tests/interop/provision.sh tests/interop/README.md \
 	tests/interop/build-p11test.sh
 
 # make check-interop: only these tests (they need the module, the vcard and
