@@ -226,6 +226,7 @@ CK_RV kwp11_slot_info(kwp11_token *tok, CK_SLOT_INFO *info);
 kwp11_token *kwp11_slot_find(kwp11_module *m, CK_SLOT_ID id);
 CK_RV kwp11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID *slot);
 void kwp11_wait_cancel(void);
+bool kwp11_pcsc_in_use(void);   /* KEYWARD_TRANSPORTS unset or naming pcsc: */
 
 /* sessions; called with module + token locks held */
 CK_RV kwp11_session_open(kwp11_module *m, kwp11_token *tok, CK_FLAGS flags,

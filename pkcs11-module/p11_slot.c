@@ -285,8 +285,8 @@ kwp11_wait_cancel(void)
 }
 
 /* Is the PC/SC transport among the ones slots come from? */
-static bool
-pcsc_in_use(void)
+bool
+kwp11_pcsc_in_use(void)
 {
 	const char *env = getenv("KEYWARD_TRANSPORTS");
 
@@ -319,7 +319,7 @@ kwp11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID *slot)
 	CK_RV rv;
 
 	/* the monitor exists before the first look, so nothing is missed */
-	if ((flags & CKF_DONT_BLOCK) == 0 && pcsc_in_use() &&
+	if ((flags & CKF_DONT_BLOCK) == 0 && kwp11_pcsc_in_use() &&
 	    kw_pcsc_monitor_new(&mon) == KW_OK && !(registered = waiter_add(mon)))
 		kw_pcsc_monitor_free(&mon);
 	for (;;) {
