@@ -43,7 +43,7 @@ cache_dir(char *out, size_t len)
 }
 
 static kw_rv
-cache_path(uint32_t serial, uint8_t slot, char *out, size_t len)
+cache_path(const char *serial, uint8_t slot, char *out, size_t len)
 {
 	char dir[PATH_MAX - 64];
 	int n;
@@ -51,7 +51,9 @@ cache_path(uint32_t serial, uint8_t slot, char *out, size_t len)
 
 	if ((rv = cache_dir(dir, sizeof(dir))) != KW_OK)
 		return rv;
-	n = snprintf(out, len, "%s/piv-%u-%02x.der", dir, serial, slot);
+	if (serial[0] == '\0' || strspn(serial, "0123456789ABCDEF") != strlen(serial))
+		return KW_ERR_ARG;   /* ids are decimal or upper-case hex: safe in a name */
+	n = snprintf(out, len, "%s/piv-%s-%02x.der", dir, serial, slot);
 	return n > 0 && (size_t)n < len ? KW_OK : KW_ERR_RANGE;
 }
 
@@ -88,7 +90,7 @@ kwp11_cache_enabled(void)
 }
 
 bool
-kwp11_cache_has(uint32_t serial, uint8_t slot)
+kwp11_cache_has(const char *serial, uint8_t slot)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -117,7 +119,7 @@ parse_entry(kw_view v, kw_view *probe, kw_view *cert)
 }
 
 kw_rv
-kwp11_cache_get(uint32_t serial, uint8_t slot, const EVP_PKEY *pub, kw_view probe, kw_buf *der)
+kwp11_cache_get(const char *serial, uint8_t slot, const EVP_PKEY *pub, kw_view probe, kw_buf *der)
 {
 	char path[PATH_MAX];
 	const unsigned char *p;
@@ -179,7 +181,7 @@ mkdirs(void)
 }
 
 kw_rv
-kwp11_cache_put(uint32_t serial, uint8_t slot, kw_view probe, const uint8_t *der, size_t len)
+kwp11_cache_put(const char *serial, uint8_t slot, kw_view probe, const uint8_t *der, size_t len)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 32];
 	kw_buf file;
@@ -223,7 +225,7 @@ out:
 }
 
 kw_rv
-kwp11_cache_drop(uint32_t serial, uint8_t slot)
+kwp11_cache_drop(const char *serial, uint8_t slot)
 {
 	char path[PATH_MAX];
 	kw_rv rv;

@@ -80,7 +80,7 @@ typedef struct kwp11_token {
 	kw_piv *piv;
 	bool present;              /* token present and identified as PIV */
 	bool have_serial, have_version;
-	uint32_t serial;
+	char serial[40];           /* YubiKey serial (decimal) or CHUID GUID (hex) */
 	uint8_t version[3];
 	int has_metadata;          /* -1 unknown, 0 no, 1 yes */
 	int login;
@@ -142,16 +142,16 @@ kw_rv kwp11_token_ecdh(kwp11_token *tok, uint8_t slot, uint8_t alg,
 
 /* ---- cache of public material (p11_cache.c) ---- */
 bool kwp11_cache_enabled(void);
-bool kwp11_cache_has(uint32_t serial, uint8_t slot);   /* an entry exists */
+bool kwp11_cache_has(const char *serial, uint8_t slot);   /* an entry exists */
 /* Look up a certificate for (serial, slot): used only if the card's answer
  * to a one-APDU probe of the certificate object (the first response chunk
  * and status word) equals the one recorded with it, and the certificate's
  * public key equals pub (the key the card reports). */
-kw_rv kwp11_cache_get(uint32_t serial, uint8_t slot, const EVP_PKEY *pub, kw_view probe,
+kw_rv kwp11_cache_get(const char *serial, uint8_t slot, const EVP_PKEY *pub, kw_view probe,
     kw_buf *der);
-kw_rv kwp11_cache_put(uint32_t serial, uint8_t slot, kw_view probe, const uint8_t *der,
+kw_rv kwp11_cache_put(const char *serial, uint8_t slot, kw_view probe, const uint8_t *der,
     size_t len);
-kw_rv kwp11_cache_drop(uint32_t serial, uint8_t slot);
+kw_rv kwp11_cache_drop(const char *serial, uint8_t slot);
 
 /* ---- sessions (p11_session.c) ---- */
 enum { KWP11_OP_NONE = 0, KWP11_OP_SIGN, KWP11_OP_DECRYPT };

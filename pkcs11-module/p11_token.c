@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kw_log.h"
+#include "kw_tlv.h"
 #include "p11_int.h"
 
 static kwp11_open_hook g_open_hook;
@@ -84,10 +85,35 @@ kwp11_token_free(const kwp11_lockops *lo, kwp11_token **ptok)
 	*ptok = NULL;
 }
 
+/* A card without the YubiKey serial: its CHUID's GUID (tag 34), or a
+ * digest of the CHUID when the GUID is zero, as 16 hex digits. */
+static bool
+chuid_id(kwp11_token *tok)
+{
+	static const uint8_t zero[16];
+	uint8_t md[32];
+	kw_buf chuid;
+	kw_view guid;
+	bool ok = false;
+
+	kw_buf_init(&chuid, 4096);
+	if (kw_piv_get_data(tok->piv, KW_PIV_OBJ_CHUID, &chuid) != KW_OK || chuid.len == 0)
+		goto out;
+	if (kw_tlv_find(kw_buf_view(&chuid), 0x34, &guid) == KW_OK && guid.len == 16 &&
+	    memcmp(guid.ptr, zero, 16) != 0)
+		ok = kw_hex_encode(guid.ptr, 8, tok->serial, sizeof(tok->serial)) == KW_OK;
+	else if (EVP_Digest(chuid.data, chuid.len, md, NULL, EVP_sha256(), NULL) == 1)
+		ok = kw_hex_encode(md, 8, tok->serial, sizeof(tok->serial)) == KW_OK;
+out:
+	kw_buf_free(&chuid);
+	return ok;
+}
+
 /* SELECT + version + serial, in one transaction. */
 static kw_rv
 token_identify(kwp11_token *tok)
 {
+	uint32_t serial;
 	kw_rv rv;
 
 	if ((rv = kw_transport_begin(tok->t)) != KW_OK)
@@ -95,7 +121,11 @@ token_identify(kwp11_token *tok)
 	if ((rv = kw_piv_select(tok->piv)) != KW_OK)
 		goto out;
 	tok->have_version = kw_piv_get_version(tok->piv, tok->version) == KW_OK;
-	tok->have_serial = kw_piv_get_serial(tok->piv, &tok->serial) == KW_OK;
+	tok->have_serial = kw_piv_get_serial(tok->piv, &serial) == KW_OK;
+	if (tok->have_serial)
+		snprintf(tok->serial, sizeof(tok->serial), "%u", serial);
+	else
+		tok->have_serial = chuid_id(tok);
 out:
 	(void)kw_transport_end(tok->t);
 	return rv;
@@ -159,8 +189,8 @@ kwp11_token_info(kwp11_token *tok, CK_TOKEN_INFO *info)
 		return CKR_TOKEN_NOT_PRESENT;
 	memset(info, 0, sizeof(*info));
 	if (tok->have_serial) {
-		snprintf(label, sizeof(label), "keyward PIV #%u", tok->serial);
-		snprintf(serial, sizeof(serial), "%u", tok->serial);
+		snprintf(label, sizeof(label), "keyward PIV #%.16s", tok->serial);
+		snprintf(serial, sizeof(serial), "%.16s", tok->serial);
 	} else {
 		snprintf(label, sizeof(label), "keyward PIV (slot %lu)", (unsigned long)tok->id);
 		snprintf(serial, sizeof(serial), "0");

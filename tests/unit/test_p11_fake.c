@@ -267,6 +267,13 @@ do_get_data(p11f_card *c, kw_view data, kw_buf *r)
 		return;
 	}
 	tag = ((uint32_t)tagv.ptr[0] << 16) | ((uint32_t)tagv.ptr[1] << 8) | tagv.ptr[2];
+	if (tag == KW_PIV_OBJ_CHUID && c->no_serial) {
+		kw_buf_put(r, "\x53\x14\x34\x10", 4);
+		kw_buf_put(r, c->guid, 16);
+		kw_buf_put(r, "\xFE\x00", 2);
+		sw(r, 0x9000);
+		return;
+	}
 	if (tag == KW_PIV_OBJ_KEY_HISTORY && c->key_history > 0) {
 		uint8_t kh[] = { 0x53, 0x08, 0xC1, 0x01, (uint8_t)c->key_history, 0xC2, 0x01, 0x00,
 		    0xFE, 0x00 };
@@ -558,10 +565,18 @@ dispatch(p11f_card *c, kw_view cmd, kw_buf *r)
 		sw(r, 0x9000);
 		break;
 	case 0xFD:
+		if (c->no_serial) {
+			sw(r, 0x6D00);
+			break;
+		}
 		kw_buf_put(r, "\x05\x04\x03", 3);
 		sw(r, 0x9000);
 		break;
 	case 0xF8:
+		if (c->no_serial) {
+			sw(r, 0x6D00);
+			break;
+		}
 		b[0] = (uint8_t)(c->serial >> 24); b[1] = (uint8_t)(c->serial >> 16);
 		b[2] = (uint8_t)(c->serial >> 8); b[3] = (uint8_t)c->serial;
 		kw_buf_put(r, b, 4);

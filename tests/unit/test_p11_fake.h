@@ -26,6 +26,8 @@ typedef struct p11f_card {
 	bool removed;             /* transmit fails, reopen gives no card */
 	bool no_metadata;         /* answer 6D00 to GET METADATA */
 	int key_history;          /* >0: a Key History object with this C1 count */
+	bool no_serial;           /* not a YubiKey: no F8/FD; a CHUID with this GUID */
+	uint8_t guid[16];
 	char pin[9], puk[9];
 	int pin_tries, puk_tries;
 	bool pin_ok;              /* PIN verified */

@@ -217,6 +217,22 @@ test_slots_tokens(void **state)
 	assert_int_equal(p11f_cards[0].apdus, 3);
 	assert_int_equal(p11f_cards[0].get_data, 0);
 	assert_int_equal(C_GetSlotInfo(999, &si), CKR_SLOT_ID_INVALID);
+	/* a card without the YubiKey serial is named by its CHUID's GUID */
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+	p11f_cards[0].no_serial = true;
+	memcpy(p11f_cards[0].guid, "\x01\x23\x45\x67\x89\xab\xcd\xef\x00\x11\x22\x33\x44\x55\x66\x77", 16);
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	n = 4;
+	assert_int_equal(C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(C_GetTokenInfo(slots[0], &ti), CKR_OK);
+	assert_memory_equal(ti.label, "keyward PIV #0123456789ABCDEF ", 30);
+	assert_memory_equal(ti.serialNumber, "0123456789ABCDEF", 16);
+	p11f_cards[0].no_serial = false;
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	n = 4;
+	assert_int_equal(C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
 	/* the second token arrives: told apart by serial, first keeps its slot */
 	p11f_cards[1].removed = false;
 	assert_int_equal(p11f_slot_of(0), slots[0]);
