@@ -1,9 +1,11 @@
 /* The AT modem transport (kw_atmodem.h): +CCHO/+CGLA/+CCHC, or +CSIM with
  * keyward's own MANAGE CHANNEL. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "atmodem/kw_at.h"
 #include "atmodem/kw_atmodem.h"
@@ -24,7 +26,39 @@ typedef struct at_tr {
 	unsigned long sid;       /* +CGLA session id (opaque) */
 	int channel;             /* +CSIM mode: the logical channel */
 	bool dirty;              /* a command failed half-way: flush first */
+	pid_t pid;               /* the process that opened it */
+	struct at_tr *next;
 } at_tr;
+
+/* Open transports of this process, so that a process exiting without
+ * closing them (no C_Finalize) still closes its SIM session and removes its
+ * lock file (see the destructor at_at_exit). */
+static pthread_mutex_t at_lock = PTHREAD_MUTEX_INITIALIZER;
+static at_tr *at_open_list;
+
+static void
+at_register(at_tr *m)
+{
+	pthread_mutex_lock(&at_lock);
+	m->pid = getpid();
+	m->next = at_open_list;
+	at_open_list = m;
+	pthread_mutex_unlock(&at_lock);
+}
+
+static void
+at_unregister(at_tr *m)
+{
+	at_tr **pp;
+
+	pthread_mutex_lock(&at_lock);
+	for (pp = &at_open_list; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	pthread_mutex_unlock(&at_lock);
+}
 
 /* The outcome of one command. */
 typedef struct at_result {
@@ -300,6 +334,7 @@ at_open(const char *rest, void **ctx)
 		at_free(m);
 		return rv;
 	}
+	at_register(m);
 	*ctx = m;
 	return KW_OK;
 }
@@ -311,9 +346,32 @@ at_close(void *ctx)
 
 	if (m == NULL)
 		return;
+	at_unregister(m);
 	if (kw_at_port_alive(m->port) == KW_OK)
 		at_session_close(m);
 	at_free(m);
+}
+
+/* At exit: close this process's sessions (briefly bounded) and release the
+ * ports and lock files; nothing else is freed. */
+__attribute__((destructor)) static void
+at_at_exit(void)
+{
+	pid_t self = getpid();
+	at_tr *m;
+
+	if (pthread_mutex_trylock(&at_lock) != 0)
+		return;
+	for (m = at_open_list; m != NULL; m = m->next) {
+		if (m->pid != self)
+			continue;
+		m->timeout_ms = 1000;
+		if (kw_at_port_alive(m->port) == KW_OK)
+			at_session_close(m);
+		kw_at_port_close(&m->port);
+	}
+	at_open_list = NULL;
+	pthread_mutex_unlock(&at_lock);
 }
 
 static kw_rv

@@ -1,6 +1,8 @@
 /* The UICC transport: the key applet on a logical channel (kw_uicc.h). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kw_config.h"
 #include "kw_log.h"
@@ -13,7 +15,41 @@
 typedef struct uicc_tr {
 	kw_transport *inner;
 	int channel;        /* 1-19 when open, 0 when lost or closed */
+	pid_t pid;          /* the process that opened it */
+	struct uicc_tr *next;
 } uicc_tr;
+
+/* Open transports of this process. A process that exits without closing
+ * them (an application that never calls C_Finalize) would leave its
+ * logical channels open on the card, and pcscd does not reset the card
+ * behind a dead client: a SIM has few channels (often 3), so they are
+ * closed at exit by the destructor below. */
+static pthread_mutex_t uicc_lock = PTHREAD_MUTEX_INITIALIZER;
+static uicc_tr *uicc_open_list;
+
+static void
+uicc_register(uicc_tr *u)
+{
+	pthread_mutex_lock(&uicc_lock);
+	u->pid = getpid();
+	u->next = uicc_open_list;
+	uicc_open_list = u;
+	pthread_mutex_unlock(&uicc_lock);
+}
+
+static void
+uicc_unregister(uicc_tr *u)
+{
+	uicc_tr **pp;
+
+	pthread_mutex_lock(&uicc_lock);
+	for (pp = &uicc_open_list; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == u) {
+			*pp = u->next;
+			break;
+		}
+	pthread_mutex_unlock(&uicc_lock);
+}
 
 int
 kw_uicc_cla_channel(uint8_t cla)
@@ -86,7 +122,9 @@ uicc_open_channel(uicc_tr *u)
 	if ((rv = uicc_manage(u, 0x00, 0x00, true, &sw, &ch)) != KW_OK)
 		return rv;
 	if (sw != 0x9000) {
-		kw_warn("uicc: the card refused to open a logical channel (SW %04X)", sw);
+		kw_warn("uicc: the card refused to open a logical channel (SW %04X)%s", sw,
+		    sw == 0x6A81 ? ": all its logical channels are in use (by other "
+		    "applications, or left open by one that was killed; reinsert the card)" : "");
 		return sw == 0x6881 || sw == 0x6A81 || sw == 0x6D00 || sw == 0x6E00 ?
 		    KW_ERR_NOT_SUPPORTED : kw_sw_to_rv(sw) != KW_OK ? kw_sw_to_rv(sw) : KW_ERR_CARD;
 	}
@@ -113,6 +151,25 @@ uicc_close_channel(uicc_tr *u)
 	u->channel = 0;
 }
 
+/* At exit: close the channels this process still holds (not a forked
+ * child's copies of its parent's). Best effort; nothing is freed. */
+__attribute__((destructor)) static void
+uicc_at_exit(void)
+{
+	pid_t self = getpid();
+	uicc_tr *u;
+
+	if (pthread_mutex_trylock(&uicc_lock) != 0)
+		return;
+	for (u = uicc_open_list; u != NULL; u = u->next)
+		if (u->pid == self && u->channel != 0 && kw_transport_begin(u->inner) == KW_OK) {
+			uicc_close_channel(u);
+			(void)kw_transport_end(u->inner);
+		}
+	uicc_open_list = NULL;
+	pthread_mutex_unlock(&uicc_lock);
+}
+
 static kw_rv
 uicc_open(const char *rest, void **ctx)
 {
@@ -132,6 +189,7 @@ uicc_open(const char *rest, void **ctx)
 	(void)kw_transport_end(u->inner);
 	if (rv != KW_OK)
 		goto fail;
+	uicc_register(u);
 	*ctx = u;
 	return KW_OK;
 fail:
@@ -147,6 +205,7 @@ uicc_close(void *ctx)
 
 	if (u == NULL)
 		return;
+	uicc_unregister(u);
 	if (u->channel != 0 && kw_transport_begin(u->inner) == KW_OK) {
 		uicc_close_channel(u);
 		(void)kw_transport_end(u->inner);

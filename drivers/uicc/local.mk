@@ -26,3 +26,5 @@ drivers_uicc_kw_sim_probe_LDADD = drivers/libkwdrivers.la src/libkeyward.la \
 # modem); test_sim_lib.sh holds their shared pieces.
 TESTS += tests/integration/test_sim_uicc.sh
 EXTRA_DIST += tests/integration/test_sim_uicc.sh tests/integration/test_sim_lib.sh
+TESTS += tests/integration/test_sim_interop.sh
+EXTRA_DIST += tests/integration/test_sim_interop.sh

@@ -98,4 +98,5 @@ opened=$(grep -c '^> 0070000001$' "$TRACE")
 closed=$(grep -c '^> 007080' "$TRACE")
 [ "$opened" -ge 3 ] && [ "$opened" = "$closed" ] ||
 	kw_fail "logical channels: $opened opened, $closed closed"
+sim_no_channels "$R"
 kw_pass "basic channel untouched (USIM selected, EF_IMSI same), $opened channels opened and closed"
