@@ -8,6 +8,7 @@
 #                              waits (5 s at most) for org.bluez on the bus
 #   kwb_stop_vcard             SIGTERM it and wait (state saved)
 #   kwb_ctl METHOD [SIG ARGS]  call org.keyward.VcardBle1 (SetFaults s LIST, ...)
+#   kwb_p11 ARGS...            pkcs11-tool --module $KWB_MODULE ARGS (ASan aware)
 #   $KWB_URI, $KWB_PROBE, $KWB_MODULE, $KWB_LABEL (the token label)
 
 KWB_ADDR=C0:FF:EE:00:00:01
@@ -67,4 +68,20 @@ kwb_stop_vcard() {
 kwb_ctl() {
 	busctl --address="$KWB_BUS" call org.bluez /org/keyward/vcardble \
 		org.keyward.VcardBle1 "$@" || kw_fail "vcard-ble control: $*"
+}
+
+# pkcs11-tool with the module under test (an ASan build needs libasan first)
+KWB_PRELOAD=
+if nm -D "$KWB_MODULE" 2>/dev/null | grep -q ' __asan_init'; then
+	KWB_PRELOAD=$(ldd "$KWB_MODULE" | awk '/libasan/ { print $3; exit }')
+	[ -f "$KWB_PRELOAD" ] || kw_fail "ASan module but no libasan found"
+fi
+kwb_p11() { # bounded: 60 s per call
+	if [ -n "$KWB_PRELOAD" ]; then
+		timeout -k 5 60 env LD_PRELOAD="$KWB_PRELOAD" \
+			ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+			pkcs11-tool --module "$KWB_MODULE" "$@"
+	else
+		timeout -k 5 60 pkcs11-tool --module "$KWB_MODULE" "$@"
+	fi
 }

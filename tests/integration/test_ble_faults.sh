@@ -30,7 +30,7 @@ ok_again() { # after clearing the faults, an operation works (reconnecting if ne
 }
 
 # P-256 key in 9A for the signing probes (management key default)
-kw_run pkcs11-tool --module "$KWB_MODULE" --token-label "$KWB_LABEL" --login --pin 123456 \
+kw_run kwb_p11 --token-label "$KWB_LABEL" --login --pin 123456 \
 	--keypairgen --key-type EC:prime256v1 --id 01
 probe_expect 3000 '^op 2 ok' "$KWB_URI" --count 2 --sign 9a
 kw_pass "baseline: sign over BLE"
@@ -123,7 +123,7 @@ kw_pass "MTU change on reconnect: control-point length follows"
 # --- through the PKCS#11 module ---
 printf 'fault test\n' >"$KW_TMP/msg"
 p11sign() {
-	timeout 30 pkcs11-tool --module "$KWB_MODULE" --token-label "$KWB_LABEL" --login \
+	kwb_p11 --token-label "$KWB_LABEL" --login \
 		--pin 123456 --sign --mechanism ECDSA-SHA256 --id 01 -i "$KW_TMP/msg" \
 		-o "$KW_TMP/sig" >"$KW_OUT" 2>&1
 }

@@ -13,18 +13,24 @@ kw_need pkcs11-tool openssl
 kw_need_file "$KWB_MODULE"
 
 kwb_setup --mtu 23
-p11() { pkcs11-tool --module "$KWB_MODULE" --token-label "$KWB_LABEL" "$@"; }
+p11() { kwb_p11 --token-label "$KWB_LABEL" "$@"; }
 T0=$(date +%s)
 
 kw_run "$KWB_PROBE" --list
 kw_grep "^$KWB_URI\$" "$KW_OUT" "transport list"
-kw_run pkcs11-tool --module "$KWB_MODULE" -L
+kw_run kwb_p11 -L
 kw_grep "$KWB_LABEL" "$KW_OUT" "slot list"
 kw_pass "the module lists the BLE token"
 
 kw_run p11 --login --pin 123456 --keypairgen --key-type EC:prime256v1 --id 01
+# The P-256 public key from the printed EC_POINT (DER OCTET STRING 04 41 04..):
+# OpenSC 0.23's pkcs11-tool --read-object of an EC public key has a
+# use-after-free of its own that an ASan run catches.
+point=$(sed -n 's/^ *EC_POINT: *0441\(04[0-9a-f]\{128\}\)$/\1/p' "$KW_OUT" | head -n1)
+[ -n "$point" ] || kw_fail "no EC point in the keypairgen output"
+printf '%s%s' 3059301306072a8648ce3d020106082a8648ce3d030107034200 "$point" |
+	perl -pe 's/([0-9a-f]{2})/chr hex $1/gie' >"$KW_TMP/pub01.der"
 kw_run p11 --login --pin 123456 --keypairgen --key-type rsa:2048 --id 03
-kw_run p11 --read-object --type pubkey --id 01 -o "$KW_TMP/pub01.der"
 kw_run p11 --read-object --type pubkey --id 03 -o "$KW_TMP/pub03.der"
 for id in 01 03; do
 	openssl pkey -pubin -inform DER -in "$KW_TMP/pub$id.der" -out "$KW_TMP/pub$id.pem" ||
@@ -69,5 +75,5 @@ kw_run p11 --read-object --type cert --id 03 -o "$KW_TMP/back03.der"
 cmp -s "$KW_TMP/back03.der" "$KW_TMP/cert03.der" || kw_fail "certificate 03 differs after restart"
 
 T1=$(date +%s)
-[ $((T1 - T0)) -lt 120 ] || kw_fail "took $((T1 - T0)) s"
+[ $((T1 - T0)) -lt 300 ] || kw_fail "took $((T1 - T0)) s"
 kw_pass "done in $((T1 - T0)) s"
