@@ -1,7 +1,8 @@
 /* kw-sim-probe: sends APDUs through any keyward transport for the SIM
  * integration tests (tests/integration/test_sim_*.sh). Not installed.
  * Each step is a hex APDU (its CLA moved to the transport's logical
- * channel), "sleep:MS" or "wait:FILE"; each response is printed as hex on one line. */
+ * channel), "sleep:MS" or "wait:FILE"; each response is printed as hex on
+ * one line. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,9 @@
 static const char usage[] =
     "Usage: kw-sim-probe --uri URI STEP...\n"
     "STEP: a command APDU in hex (its class byte gets the transport's logical\n"
-    "channel), sleep:MS, or wait:FILE (until FILE exists, at most 2 minutes). Prints each response (data and SW) in hex, one per\n"
-    "line; exit 1 on a transport error (its name on stderr).\n";
+    "channel), sleep:MS, or wait:FILE (until FILE exists, at most 2 minutes).\n"
+    "Prints each response (data and SW) in hex, one per line; exit 1 on a\n"
+    "transport error (its name on stderr).\n"; exit 1 on a transport error (its name on stderr).\n";
 
 static int
 step_sleep(const char *s)
