@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -643,6 +644,72 @@ test_cache(void **state)
 	setenv("KEYWARD_NO_CACHE", "1", 1);
 }
 
+typedef struct sign_thread {
+	pthread_t th;
+	CK_SLOT_ID slot;
+	CK_BYTE id;
+	int ok;
+} sign_thread;
+
+/* One session per thread; 9C's context login per signature. */
+static void *
+sign_main(void *arg)
+{
+	sign_thread *t = arg;
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE k;
+	CK_MECHANISM m = { t->id == 1 ? CKM_SHA256_RSA_PKCS : CKM_ECDSA_SHA256, NULL, 0 };
+	CK_BYTE sig[256];
+	CK_ULONG len;
+	int i;
+
+	if (C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK)
+		return NULL;
+	k = p11f_find(s, CKO_PRIVATE_KEY, t->id);
+	for (i = 0; i < 20; i++) {
+		len = sizeof(sig);
+		if (C_SignInit(s, &m, k) != CKR_OK)
+			break;
+		if (t->id == 2 &&
+		    C_Login(s, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)"123456", 6) != CKR_OK)
+			break;
+		if (C_Sign(s, (CK_BYTE_PTR)"thread", 6, sig, &len) != CKR_OK)
+			break;
+		t->ok++;
+	}
+	C_CloseSession(s);
+	return NULL;
+}
+
+/* Threads signing on one token with two keys, one of them PIN-always, while
+ * another thread lists slots: all signatures succeed. */
+static void
+test_threads(void **state)
+{
+	CK_SESSION_HANDLE s = user_session();
+	sign_thread t[6];
+	CK_SLOT_ID slots[4];
+	CK_ULONG n;
+	int i, j;
+
+	(void)state;
+	for (i = 0; i < 6; i++) {
+		t[i].slot = p11f_slot_of(0);
+		t[i].id = (CK_BYTE)(i % 2 == 0 ? 1 : 2);
+		t[i].ok = 0;
+		assert_int_equal(pthread_create(&t[i].th, NULL, sign_main, &t[i]), 0);
+	}
+	for (j = 0; j < 50; j++) {
+		n = 4;
+		assert_int_equal(C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	}
+	for (i = 0; i < 6; i++) {
+		pthread_join(t[i].th, NULL);
+		assert_int_equal(t[i].ok, 20);
+	}
+	assert_int_equal(C_CloseSession(s), CKR_OK);
+}
+
 int
 main(void)
 {
@@ -657,6 +724,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_derive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[200];
