@@ -19,7 +19,7 @@ static const char usage[] =
     "STEP: a command APDU in hex (its class byte gets the transport's logical\n"
     "channel), sleep:MS, or wait:FILE (until FILE exists, at most 2 minutes).\n"
     "Prints each response (data and SW) in hex, one per line; exit 1 on a\n"
-    "transport error (its name on stderr).\n"; exit 1 on a transport error (its name on stderr).\n";
+    "transport error (its name on stderr).\n";
 
 static int
 step_sleep(const char *s)
