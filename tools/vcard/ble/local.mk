@@ -17,3 +17,13 @@ tools_vcard_ble_keyward_vcard_ble_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) \
 	-I$(top_srcdir)/tools/vcard
 tools_vcard_ble_keyward_vcard_ble_LDADD = tools/vcard/ble/libvcardble.la \
 	tools/vcard/libvcard.la src/libkeyward.la $(SYSTEMD_LIBS) $(CRYPTO_LIBS)
+
+# The token's framing and fault list, cross-checked against the client's
+# framing codec for every fragment size.
+check_PROGRAMS += tests/unit/test_ble_vcard
+tests_unit_test_ble_vcard_SOURCES = tests/unit/test_ble_vcard.c \
+	tools/vcard/ble/vcble_frame.c drivers/ble/kw_ble_frame.c
+tests_unit_test_ble_vcard_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS) \
+	$(SYSTEMD_CFLAGS) -I$(top_srcdir)/tools/vcard -I$(top_srcdir)/tools/vcard/ble
+tests_unit_test_ble_vcard_LDADD = src/libkeyward.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+TESTS += tests/unit/test_ble_vcard
