@@ -7,7 +7,9 @@
 # all together) keyward-pkcs11, configured by KEYWARD_MODEM_PORTS, lists
 # the objects and signs/decrypts (checked with openssl). Each fault (garbage
 # line, ERROR mid-command, no reply, the port vanishing) gives a clear error
-# within a bounded time and no crash; the modem works again afterwards.
+# within a bounded time and no crash; the modem works again afterwards. A
+# port ModemManager holds, or one locked by a live process, is refused with
+# a message that says so; a stale lock file is taken over.
 . "${KW_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 kw_init "$0" "$@"
 kw_need yubico-piv-tool pkcs11-tool openssl
@@ -68,6 +70,30 @@ for q in none bare-ccho no-cgla urc slow bare-ccho,no-cgla,urc,slow; do
 		kw_fail "a command on the basic channel ($q)"
 	kw_pass "profile $q: objects, signatures, decryption"
 done
+
+# --- the port held by ModemManager, or locked by another process -------------
+start_modem
+cp "$(command -v sleep)" "$KW_TMP/ModemManager"
+"$KW_TMP/ModemManager" 30 <"$LINK" &
+mm=$!
+sleep 0.2
+KEYWARD_LOG=warn timeout 20 env LD_PRELOAD="$SIM_PRELOAD" pkcs11-tool --module "$SIM_MOD" -L \
+	>"$KW_TMP/mm.out" 2>&1
+kill "$mm"
+wait "$mm" 2>/dev/null
+kw_grep "is open in ModemManager \(pid $mm\).*ID_MM_PORT_IGNORE" "$KW_TMP/mm.out" "ModemManager hint"
+kw_not_grep 'token label' "$KW_TMP/mm.out" "a port ModemManager holds"
+lck=$KW_TMP/LCK..$(readlink "$LINK" | sed 's|^/dev/||; s|/|_|g')
+printf '%10d\n' "$$" >"$lck"
+KEYWARD_LOG=warn timeout 20 env LD_PRELOAD="$SIM_PRELOAD" pkcs11-tool --module "$SIM_MOD" -L \
+	>"$KW_TMP/mm.out" 2>&1
+kw_grep "is locked by process $$" "$KW_TMP/mm.out" "lock owner"
+printf '%10d\n' 999999999 >"$lck"   # stale: taken over
+p11 -L
+kw_grep "token label *: keyward PIV #" "$KW_OUT" "a stale lock file"
+[ ! -e "$lck" ] || kw_fail "the lock file was not removed at exit"
+stop_modem || kw_fail "keyward-vcard --modem failed (locks)"
+kw_pass "ModemManager holding the port and a live lock owner are refused with clear messages"
 
 # --- faults: a clear error in bounded time, then the modem works again ---------
 export KEYWARD_MODEM_TIMEOUT_MS=1500

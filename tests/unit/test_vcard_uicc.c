@@ -358,6 +358,66 @@ test_at_faults(void **state)
 	vcard_at_free(&m);
 }
 
+/* Deterministic pseudo-random APDUs and AT lines: every APDU gets a status
+ * word, no crash (ASan builds). */
+static uint32_t lcg_state = 777;
+
+static uint32_t
+lcg(void)
+{
+	lcg_state = lcg_state * 1103515245u + 12345u;
+	return lcg_state >> 8;
+}
+
+static void
+test_robust(void **state)
+{
+	static const uint8_t ins[] = { 0x70, 0xA4, 0xF2, 0xB0, 0xC0, 0x20, 0xCB, 0xDB, 0x87, 0xFD, 0x47 };
+	static const char *const words[] = {
+		"AT", "+CCHO=", "+CGLA=", "+CCHC=", "+CSIM=", "+CMEE=", "423", "430", "1", "10", ",",
+		"\"", "A0000003080000100001", "00FD000000", "0070000001", "00708001", "E1", "ZZ",
+	};
+	uint8_t a[300];
+	char line[600];
+	kw_buf resp;
+	vcard_at *m;
+	vcard_at_action act;
+	size_t len, k;
+	fx *f = *state;
+	int i;
+
+	kw_buf_init(&resp, 0);
+	for (i = 0; i < 20000; i++) {
+		len = 4 + lcg() % 40;
+		for (k = 0; k < len; k++)
+			a[k] = (uint8_t)lcg();
+		a[1] = ins[lcg() % sizeof(ins)];
+		if (lcg() % 4 == 0)
+			a[0] = (uint8_t)(lcg() % 20 <= 3 ? lcg() % 4 : 0x40 | (lcg() % 16));
+		if (lcg() % 3 == 0 && len > 5)
+			a[4] = (uint8_t)(len - 5);
+		assert_int_equal(vcard_uicc_process(f->u, a, len, &resp), KW_OK);
+		assert_true(resp.len >= 2);
+		if (lcg() % 500 == 0)
+			vcard_uicc_reset(f->u);
+	}
+	assert_int_equal(vcard_at_new(f->u, VCARD_AT_Q_URC, NULL, &m), KW_OK);
+	for (i = 0; i < 5000; i++) {
+		len = 0;
+		for (k = lcg() % 8; k > 0; k--) {
+			const char *w = words[lcg() % (sizeof(words) / sizeof(words[0]))];
+
+			if (len + strlen(w) >= sizeof(line))
+				break;
+			memcpy(line + len, w, strlen(w));
+			len += strlen(w);
+		}
+		assert_int_equal(vcard_at_line(m, line, len, &resp, &act), KW_OK);
+	}
+	vcard_at_free(&m);
+	kw_buf_free(&resp);
+}
+
 int
 main(void)
 {
@@ -370,6 +430,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_at_basic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_at_quirks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_at_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_robust, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
