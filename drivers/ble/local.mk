@@ -44,7 +44,7 @@ fuzz-ble: src/libkeyward.la
 			-I$(top_srcdir)/src -I$(top_srcdir)/drivers -include $(top_builddir)/config.h \
 			$(top_srcdir)/fuzz/fuzz_ble_frames.c $(top_srcdir)/drivers/ble/kw_ble_frame.c \
 			$(top_srcdir)/src/kw_buf.c $(top_srcdir)/src/kw_secret.c $(top_srcdir)/src/kw_err.c \
-			-o fuzz/fuzz_ble_frames-libfuzzer && \
+			$(CRYPTO_LIBS) -o fuzz/fuzz_ble_frames-libfuzzer && \
 		echo "built fuzz/fuzz_ble_frames-libfuzzer"; \
 	else \
 		echo "fuzz-ble: $(KW_FUZZ_CC) has no -fsanitize=fuzzer; use fuzz/fuzz_ble_frames (replay)"; \
