@@ -1,7 +1,7 @@
 /* keyward status: one token in detail. */
 #include <string.h>
 
-#include "kwcli.h"
+#include "kwenroll.h"
 
 static const char status_usage[] =
     "Usage: keyward status [--token SERIAL|URI] [--json]\n"
@@ -76,6 +76,26 @@ key_json(const kwcli_slot *s)
 	    "touch_policy", kwcli_touch_policy_name(md->touch_policy));
 }
 
+/* SHA-256 of the key's SubjectPublicKeyInfo (from metadata), or null. */
+static json_t *
+pubkey_json(const kwcli_slot *s)
+{
+	char id[65];
+
+	if (!s->has_md || s->md.pubkey == NULL || kwcli_pubkey_id(s->md.pubkey, id) != KW_OK)
+		return json_null();
+	return json_string(id);
+}
+
+/* Does the certificate hold the slot's public key? null if unknown. */
+static json_t *
+match_json(const kwcli_slot *s)
+{
+	if (!s->has_md || s->md.pubkey == NULL || !s->has_cert)
+		return json_null();
+	return json_boolean(kwcli_cert_matches_key(s->cert.data, s->cert.len, s->md.pubkey));
+}
+
 static json_t *
 slots_json(const kwcli_probe *pr)
 {
@@ -89,9 +109,10 @@ slots_json(const kwcli_probe *pr)
 		if (!s->has_key && !s->has_cert)
 			continue;
 		kwcli_slot_hex(s->slot, hex);
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o}", "slot", hex,
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "slot", hex,
 		    "name", kwcli_slot_name(s->slot), "key", key_json(s),
-		    "certificate", cert_json(s)));
+		    "certificate", cert_json(s), "public_key_sha256", pubkey_json(s),
+		    "certificate_matches_key", match_json(s)));
 	}
 	return a;
 }
