@@ -61,8 +61,10 @@ tests_integration_kw_ble_probe_LDADD = drivers/libkwdrivers.la src/libkeyward.la
 	$(PCSC_LIBS) $(SYSTEMD_LIBS) $(CRYPTO_LIBS) -lpthread
 
 # Integration: private D-Bus bus + keyward-vcard-ble + the PKCS#11 module.
-TESTS += tests/integration/test_ble_p11.sh tests/integration/test_ble_faults.sh
+TESTS += tests/integration/test_ble_p11.sh tests/integration/test_ble_faults.sh \
+	tests/integration/test_ble_interop.sh
 EXTRA_DIST += tests/integration/test_ble_p11.sh tests/integration/test_ble_faults.sh \
+	tests/integration/test_ble_interop.sh \
 	tests/integration/ble_lib.sh
 
 # Benchmark (not a test): frames, bytes, time per signature over BLE at MTU
