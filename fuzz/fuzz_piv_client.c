@@ -54,8 +54,10 @@ call_data(kw_piv *p, uint8_t op)
 		(void)kw_piv_get_data(p, objects[(op >> 2) % 8], &out);
 		break;
 	case 1:
+		(void)kw_buf_put(&out, "stale", 5);
 		rv = kw_piv_read_cert(p, slots[(op >> 2) % 8], &out);
-		if (rv != KW_OK && out.len != 0)
+		/* Argument errors return early (out untouched); card errors clear. */
+		if (rv != KW_OK && rv != KW_ERR_ARG && out.len != 0)
 			abort();
 		break;
 	case 2:
@@ -67,7 +69,7 @@ call_data(kw_piv *p, uint8_t op)
 		len = kw_piv_alg_is_rsa(alg) ? (size_t)kw_piv_alg_bits(alg) / 8 :
 		    (op & 0x10) ? 32 : 20;
 		rv = kw_piv_private_op(p, slots[(op >> 2) % 8], alg, input, len, &out);
-		if (rv != KW_OK && out.len != 0)
+		if (rv != KW_OK && kw_piv_slot_is_key(slots[(op >> 2) % 8]) && out.len != 0)
 			abort();
 		break;
 	}

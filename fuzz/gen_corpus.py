@@ -173,6 +173,32 @@ def corpus():
     c["piv_mgmt_key"] = {"key24": MGMT_KEY, "key32": MGMT_KEY32}
     c["piv_client"] = piv_client_seeds()
     c["vcard"] = vcard_seeds()
+    c["p11"] = p11_seeds()
+    c["kms"] = {
+        "validation": b"\x00" + b'{"email": "Alice@Example.ORG"}',
+        "finish": b"\x00" + b'{"email": "alice@example.org", "value": "123456"}',
+        "password": b"\x00" + b'{"password": "correct horse", "old_password": null}',
+        "revoke": b"\x00" + b'{"serial": "0A1B2C3D4E5F60718293A4B5C6D7E8F9", "reason": 4}',
+        "delivery": b"\x00" + b'{"password": "pw", "ephemeral_key": "MIIBIjANBgkqhkiG9w0BAQEFAAOC"}',
+        "share": b"\x00" + b'{"share": "AQIDBAUGBwgJCgsMDQ4PEA=="}',
+        "identity": b"\x00" + b'{"email": "bob@example.org", "level": "V4", '
+                              b'"name": "Bob", "organization": "Example"}',
+        "csr": b"\x00" + b'{"csr": "-----BEGIN CERTIFICATE REQUEST-----\\nMIIB\\n'
+                         b'-----END CERTIFICATE REQUEST-----\\n"}',
+        "dup": b"\x00" + b'{"email": "a@b.c", "email": "d@e.f"}',
+        "shamir": b"\x01" + chunk(b"\x01" + bytes(range(32))) +
+        chunk(b"\x02" + bytes(range(32, 64))),
+        "xor": b"\x03" + chunk(bytes(range(32))) + chunk(bytes(32)) + chunk(b"\xff" * 32),
+    }
+    c["at"] = {
+        "ccho": b"AT+CCHO=\"A000000308\"\r\n\r\n+CCHO: 1\r\n\r\nOK\r\n",
+        "ccho-bare": b"\r\n257\r\n\r\nOK\r\n",
+        "cgla": b"\r\n+CGLA: 4,\"9000\"\r\n\r\nOK\r\n+CGLA: 8,6A829000\r\n",
+        "csim": b"+CSIM: 20,\"0102030405060708" + b"9000\"\r\nOK\r\n",
+        "cme": b"+CME ERROR: 10\r\n+CME ERROR: SIM failure\r\n+CMS ERROR: 500\r\n",
+        "urc": b"\r\n^RSSI: 17\r\n+CREG: 1,\"00C3\",\"0001\"\r\nRING\r\nERROR\r\n",
+        "format": b"\x01\x01\x00\xa4\x04\x00\x05\xa0\x00\x00\x03\x08",
+    }
     return c
 
 
@@ -255,6 +281,30 @@ def vcard_seeds():
     s["reset-retries"] = b"\x00" + select + auth + verify + \
         cmd(apdu(0, 0xFA, 5, 5)) + reset + select + cmd(apdu(0, 0xFB, 0, 0))
     s["attest"] = b"\x00" + select + auth + gen + cmd(apdu(0, 0xF9, 0x9A, 0, le=0))
+    return s
+
+
+def p11_seeds():
+    # Header byte (bit 0: answers may be replaced), (op, arg[, arg2]) steps,
+    # 0xFF, then per APDU 0 (vcard answers) or 1 + chunk; see fuzz_p11.c.
+    slots, token, opens, opens_rw = b"\x00\x01", b"\x08\x00", b"\x10\x00", b"\x10\x01"
+    login, logout = b"\x01\x00", b"\x09\x00"
+    find_priv, find_cert, find_pub = b"\x02\x02", b"\x02\x00", b"\x02\x01"
+    s = {}
+    s["info"] = b"\x00" + slots + token + b"\x06\x00\x06\x02\x06\x04\x20\x00"
+    s["sign"] = b"\x00" + slots + opens + login + find_priv + b"\x04\x00\x02" + \
+        b"\x04\x81\x02" + logout
+    s["sign-always"] = b"\x00" + slots + opens + login + find_priv + b"\x04\x10\x02" + \
+        b"\x01\x20" + b"\x04\x10\x02"
+    s["attributes"] = b"\x00" + slots + opens + find_cert + b"\x03\x30\x00" + \
+        b"\x03\x9A\x00" + find_pub + b"\x03\x76\x00" + b"\x03\xC4\x01"
+    s["keygen"] = b"\x00" + slots + opens_rw + b"\x01\x40" + login + b"\x05\x01" + \
+        find_pub + b"\x03\x73\x00"
+    s["set-pin"] = b"\x00" + slots + opens_rw + b"\x11\x08" + b"\x01\x08" + \
+        b"\x11\x00" + b"\x01\x00" + b"\x18\x00"
+    s["replaced"] = b"\x01" + slots + opens + find_cert + b"\x03\x30\x00" + b"\xff" + \
+        b"\x00\x00" + b"\x01" + chunk(b"\x6A\x82") + b"\x01" + \
+        chunk(tlv(0x53, CERT_OBJ) + OK)
     return s
 
 

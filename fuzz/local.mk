@@ -15,7 +15,7 @@ FUZZ_PIV_PARSERS = fuzz/fuzz_piv_cert fuzz/fuzz_piv_key_history \
 	fuzz/fuzz_piv_metadata fuzz/fuzz_piv_chuid fuzz/fuzz_piv_ccc \
 	fuzz/fuzz_piv_discovery fuzz/fuzz_piv_admin fuzz/fuzz_piv_mgmt_key
 FUZZ_PROGS = fuzz/fuzz_tlv fuzz/fuzz_buf fuzz/fuzz_apdu fuzz/fuzz_piv_client \
-	fuzz/fuzz_vcard $(FUZZ_PIV_PARSERS)
+	fuzz/fuzz_vcard fuzz/fuzz_p11 fuzz/fuzz_at fuzz/fuzz_kms $(FUZZ_PIV_PARSERS)
 check_PROGRAMS += $(FUZZ_PROGS)
 
 if FUZZING
@@ -56,6 +56,26 @@ fuzz_fuzz_vcard_CFLAGS = $(KWFUZZ_COMPILE) -I$(top_srcdir)/tools/vcard
 fuzz_fuzz_vcard_LDFLAGS = $(KWFUZZ_LINK)
 fuzz_fuzz_vcard_LDADD = $(FUZZ_MAIN) tools/vcard/libvcard.la drivers/libkwdrivers.la \
 	src/libkeyward.la $(CRYPTO_LIBS) $(ZLIB_LIBS)
+
+fuzz_fuzz_at_SOURCES = fuzz/fuzz_at.c $(FUZZ_HDRS)
+fuzz_fuzz_at_CFLAGS = $(KWFUZZ_COMPILE)
+fuzz_fuzz_at_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_at_LDADD = $(FUZZ_CORE_LIBS)
+
+fuzz_fuzz_kms_SOURCES = fuzz/fuzz_kms.c $(FUZZ_HDRS)
+fuzz_fuzz_kms_CFLAGS = $(KWFUZZ_COMPILE) $(KMS_DEP_CFLAGS) -I$(top_srcdir)/kms
+fuzz_fuzz_kms_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_kms_LDADD = $(FUZZ_MAIN) kms/libkmsd.la drivers/libkwdrivers.la src/libkeyward.la \
+	$(KMS_DEP_LIBS) $(ZLIB_LIBS)
+
+# C_* sequences: the module's entry points as its unit tests link them.
+fuzz_fuzz_p11_SOURCES = fuzz/fuzz_p11.c $(FUZZ_HDRS) $(KWP11_ENTRY_SRC)
+fuzz_fuzz_p11_CFLAGS = $(KWFUZZ_COMPILE) $(P11KIT_CFLAGS) $(PCSC_CFLAGS) \
+	-I$(top_srcdir)/pkcs11-module -I$(top_srcdir)/tools/vcard
+fuzz_fuzz_p11_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_p11_LDADD = $(FUZZ_MAIN) tools/vcard/libvcard.la pkcs11-module/libkwp11.la \
+	drivers/libkwdrivers.la src/libkeyward.la $(PCSC_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS) \
+	-lpthread
 
 # One binary per PIV object parser, from one source (FUZZ_PIV_PARSER).
 FUZZ_PIV_SRC = fuzz/fuzz_piv_object.c $(FUZZ_HDRS)
