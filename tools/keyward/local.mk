@@ -26,3 +26,23 @@ KEYWARD_ITESTS = tests/integration/test_keyward_list.sh \
 	tests/integration/test_keyward_pcsc.sh
 TESTS += $(KEYWARD_ITESTS)
 EXTRA_DIST += $(KEYWARD_ITESTS) tests/integration/enroll-lib.sh
+
+# Unit tests of the CLI's pieces (cmocka): the token-signed CSR over a fake
+# PIV card, the journal and the secret/line input.
+KWCLI_TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tools/keyward -I$(top_srcdir)/kms/client \
+	$(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
+KWCLI_TEST_LDADD = drivers/libkwdrivers.la src/libkeyward.la $(PCSC_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS) $(JANSSON_LIBS) $(ZLIB_LIBS)
+
+check_PROGRAMS += tests/unit/test_cli_csr
+tests_unit_test_cli_csr_SOURCES = tests/unit/test_cli_csr.c tests/unit/piv_fake.c \
+	tests/unit/piv_fake.h tools/keyward/cli_csr.c tools/keyward/cli_admin.c
+tests_unit_test_cli_csr_CFLAGS = $(KWCLI_TEST_CFLAGS)
+tests_unit_test_cli_csr_LDADD = $(KWCLI_TEST_LDADD)
+TESTS += tests/unit/test_cli_csr
+
+check_PROGRAMS += tests/unit/test_cli_journal
+tests_unit_test_cli_journal_SOURCES = tests/unit/test_cli_journal.c \
+	tools/keyward/cli_journal.c tools/keyward/cli_input.c
+tests_unit_test_cli_journal_CFLAGS = $(KWCLI_TEST_CFLAGS)
+tests_unit_test_cli_journal_LDADD = $(KWCLI_TEST_LDADD)
+TESTS += tests/unit/test_cli_journal
