@@ -127,6 +127,10 @@ test_faults(void **state)
 	assert_int_equal(vcble_faults_parse("mtu=518", &f, err, sizeof(err)), KW_ERR_ARG);
 	assert_int_equal(vcble_faults_parse("not-bonded=1", &f, err, sizeof(err)), KW_ERR_ARG);
 	assert_int_equal(vcble_faults_parse("delay=x", &f, err, sizeof(err)), KW_ERR_ARG);
+	assert_int_equal(vcble_faults_parse("disconnect-on-ins=87", &f, err, sizeof(err)), KW_OK);
+	assert_int_equal(f.disconnect_ins, 0x187);
+	assert_int_equal(vcble_faults_parse("disconnect-on-ins=100", &f, err, sizeof(err)),
+	    KW_ERR_ARG);
 	assert_int_equal(vcble_cpl(23), 20);
 	assert_int_equal(vcble_cpl(185), 182);
 	assert_int_equal(vcble_cpl(512), 509);

@@ -12,6 +12,8 @@
  *   mtu=N               ATT MTU (control-point length N-3, within 20..512)
  *   drop-notify=N       drop the Nth notification from now (once)
  *   disconnect-after=N  disconnect when the Nth frame from now arrives (once)
+ *   disconnect-on-ins=HH  disconnect when a command APDU with INS HH (hex)
+ *                       has arrived, before it is processed (once)
  *   delay=MS            processing time of each APDU (KEEPALIVEs meanwhile)
  *   keepalive=MS        KEEPALIVE interval while busy (default 250; 0: none)
  *   not-bonded          Paired/Trusted/Bonded false
@@ -36,6 +38,7 @@ typedef struct vcble_faults {
 	unsigned mtu;
 	unsigned drop_notify;
 	unsigned disconnect_after;
+	unsigned disconnect_ins;      /* 0x100 | INS when set */
 	unsigned delay_ms;
 	unsigned keepalive_ms;
 	bool not_bonded, adapter_off, no_service, connect_fail, ignore_cancel;

@@ -445,8 +445,9 @@ vcble_dev_apply_faults(vcble_dev *d, const vcble_faults *f)
 
 	d->faults = *f;
 	d->frames_since_fault = d->notifs_since_fault = 0;
-	kw_info("vcard-ble: faults: mtu=%u drop-notify=%u disconnect-after=%u delay=%u "
-	    "keepalive=%u%s%s%s%s%s", f->mtu, f->drop_notify, f->disconnect_after, f->delay_ms,
+	kw_info("vcard-ble: faults: mtu=%u drop-notify=%u disconnect-after=%u "
+	    "disconnect-on-ins=%02X delay=%u keepalive=%u%s%s%s%s%s", f->mtu, f->drop_notify,
+	    f->disconnect_after, f->disconnect_ins & 0xFF, f->delay_ms,
 	    f->keepalive_ms, f->not_bonded ? " not-bonded" : "",
 	    f->adapter_off ? " adapter-off" : "", f->no_service ? " no-service" : "",
 	    f->connect_fail ? " connect-fail" : "", f->ignore_cancel ? " ignore-cancel" : "");

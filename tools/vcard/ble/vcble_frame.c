@@ -125,6 +125,18 @@ fault_item(char *item, vcble_faults *f)
 		return num(val, 1000000, &f->drop_notify);
 	if (strcmp(item, "disconnect-after") == 0)
 		return num(val, 1000000, &f->disconnect_after);
+	if (strcmp(item, "disconnect-on-ins") == 0) {
+		char *end;
+		unsigned long v;
+
+		if (val == NULL)
+			return -1;
+		v = strtoul(val, &end, 16);
+		if (end == val || *end != '\0' || v > 0xFF)
+			return -1;
+		f->disconnect_ins = 0x100u | (unsigned)v;
+		return 0;
+	}
 	if (strcmp(item, "delay") == 0)
 		return num(val, 600000, &f->delay_ms);
 	if (strcmp(item, "keepalive") == 0)

@@ -150,9 +150,25 @@ start_work(vcble_dev *d)
 		    (uint64_t)d->faults.keepalive_ms * 1000 : delay / 2, 1, on_keepalive, d);
 }
 
-static void
+/* Returns true when the fault took the device away. */
+static bool
+fault_on_ins(vcble_dev *d)
+{
+	if (d->faults.disconnect_ins == 0 || d->rx.msg.len < 2 ||
+	    d->rx.msg.data[1] != (uint8_t)d->faults.disconnect_ins)
+		return false;
+	kw_info("vcard-ble: fault: disconnecting on INS %02X", d->rx.msg.data[1]);
+	d->faults.disconnect_ins = 0;
+	vcble_asm_reset(&d->rx);
+	vcble_dev_set_connected(d, false);
+	return true;
+}
+
+static int
 on_message(vcble_dev *d)
 {
+	if (d->rx.cmd == VCBLE_CMD_MSG && fault_on_ins(d))
+		return -ENOTCONN;
 	switch (d->rx.cmd) {
 	case VCBLE_CMD_MSG:
 		if (d->busy)
@@ -186,6 +202,7 @@ on_message(vcble_dev *d)
 		break;
 	}
 	vcble_asm_reset(&d->rx);
+	return 0;
 }
 
 int
@@ -211,6 +228,6 @@ vcble_link_write(vcble_dev *d, const uint8_t *p, size_t n)
 		return 0;
 	}
 	if (r == VCBLE_ASM_DONE)
-		on_message(d);
+		return on_message(d);
 	return 0;
 }
