@@ -153,6 +153,11 @@ te run
 expect_status 2
 te run --tokens 17 -- true
 expect_status 2
+te run --token-kind pcsc,bogus --tokens 2 -- true
+expect_status 2
+kw_grep 'unknown kind "bogus"' "$KW_TMP/err"
+te run --token-kind pcsc,pcsc -- true
+expect_status 2
 te --help
 expect_status 0
 kw_grep 'KEYWARD_TESTENV_DIR' "$KW_TMP/out"
@@ -162,7 +167,7 @@ kw_pass "errors"
 echo 'test -n "$KEYWARD_TESTENV_DIR" && exit 5' >"$KW_TMP/shell.in"
 SHELL=/bin/sh te shell --tokens 2 <"$KW_TMP/shell.in"
 expect_status 5
-kw_grep 'token 1: reader "Yubico YubiKey keyward vcard 0 00 01"' "$KW_TMP/err"
+kw_grep 'token 1: pcsc in reader "Yubico YubiKey keyward vcard 0 00 01"' "$KW_TMP/err"
 kw_pass "shell"
 
 # --- --no-namespace, inside a namespace of our own that stands in for a host ----------

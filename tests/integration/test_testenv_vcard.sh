@@ -112,4 +112,31 @@ kw_grep '^removed$' "$KW_TMP/out" "card removal when the vcard stops"
 kw_grep '^after-vcard=10000001$' "$KW_TMP/out" "token after a vcard restart"
 kw_grep '^vcard-exit=0$' "$KW_TMP/out" "vcard exit status on SIGTERM"
 kw_pass "pcscd restart, card removal and reinsertion"
+
+# --- token kinds: a PIV card, a SIM (PIV on a logical channel), a modem (AT on a pty) ----
+cat >"$KW_TMP/kinds.sh" <<'EOF'
+env | grep '^KEYWARD_TESTENV_\(KIND\|MODEM\|READER\)_' | sort
+yubico-piv-tool -r "$KEYWARD_TESTENV_READER_0" -a version
+opensc-tool -r "$KEYWARD_TESTENV_READER_1" -s 00A4040009A00000030800001000 \
+	-s 0070000001 -s 01A4040009A00000030800001000 2>&1 | sed -n 's/^Received (SW1=0x\(..\), SW2=0x\(..\)).*/sw=\1\2/p'
+L=$KEYWARD_TESTENV_MODEM_2
+stty -F "$L" raw -echo
+exec 3<>"$L"
+printf 'ATE0\r' >&3
+sleep 0.3
+printf 'AT+CCHO="A000000308"\r' >&3
+sleep 0.5
+timeout 1 cat <&3 | tr -d '\r'
+EOF
+te run --tokens 3 --token-kind pcsc,uicc,modem --firmware 5.7.1 -- sh "$KW_TMP/kinds.sh"
+o=$KW_TMP/out
+kw_grep '^KEYWARD_TESTENV_KIND_0=pcsc$' "$o"
+kw_grep '^KEYWARD_TESTENV_KIND_1=uicc$' "$o"
+kw_grep '^KEYWARD_TESTENV_KIND_2=modem$' "$o"
+kw_not_grep '^KEYWARD_TESTENV_READER_2=' "$o" "a modem has no reader"
+kw_grep '^Application version 5\.7\.1 found' "$o" "--firmware"
+[ "$(sed -n 's/^sw=//p' "$o" | tr '\n' ' ')" = "6A82 9000 9000 " ] ||
+	kw_fail "uicc: PIV must be absent on the basic channel, present on channel 1: $(cat "$o")"
+kw_grep '^\+CCHO: [0-9]+$' "$o" "modem: +CCHO opens a channel"
+kw_pass "token kinds pcsc, uicc, modem; --firmware"
 exit 0

@@ -30,14 +30,24 @@
 #define KWT_SERIAL_BASE 10000001UL
 
 #define KWT_EXIT_FAILED 1   /* pcscd or a token failed */
+#define KWT_EXIT_USAGE 2
 #define KWT_EXIT_TIMEOUT 124
 #define KWT_EXIT_SETUP 125  /* the machine lacks namespaces, pcscd, ... */
 
 #define KWT_READY_TIMEOUT_MS 10000 /* every token visible to PC/SC */
 #define KWT_STOP_GRACE_MS 3000     /* SIGTERM -> SIGKILL */
 
+/* What a token is to its clients (--token-kind). */
+enum kwt_kind {
+	KWT_KIND_PCSC = 0, /* a PIV card in a vpcd reader (default) */
+	KWT_KIND_UICC,     /* a SIM in a vpcd reader: PIV on logical channels */
+	KWT_KIND_MODEM,    /* a cellular modem: AT commands on a pty, no reader */
+};
+
 struct kwt_opts {
 	int tokens;
+	const char *kinds;     /* --token-kind LIST, NULL: all pcsc */
+	const char *firmware;  /* --firmware X.Y.Z for new tokens */
 	const char *state_dir; /* NULL: a temporary directory */
 	int attest_ca;
 	int keep;
@@ -62,7 +72,9 @@ struct kwt_token {
 	int port;
 	unsigned long serial;
 	int fresh;                 /* no state file existed: we chose the serial */
-	char reader[128];          /* PC/SC reader name */
+	enum kwt_kind kind;
+	char reader[128];          /* PC/SC reader name (vpcd kinds) */
+	char modem[PATH_MAX];      /* pty link (KWT_KIND_MODEM) */
 	char state[PATH_MAX];
 	char trace[PATH_MAX];
 	char log[PATH_MAX];        /* the vcard's stdout + stderr */
@@ -111,6 +123,8 @@ int kwt_pcscd_write_conf(struct kwt_env *env);
 int kwt_pcscd_start(struct kwt_env *env);
 
 /* testenv_token.c */
+int kwt_kinds_parse(struct kwt_env *env);
+const char *kwt_kind_name(enum kwt_kind kind);
 int kwt_vcard_find(struct kwt_env *env, const char *argv0);
 int kwt_token_start(struct kwt_env *env, int i);
 int kwt_tokens_wait_ready(struct kwt_env *env);

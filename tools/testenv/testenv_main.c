@@ -29,6 +29,11 @@ static const char kwt_usage_text[] =
 "\n"
 "Options:\n"
 "  -n, --tokens N       number of virtual tokens, 1..16 (default 1)\n"
+"      --token-kind LIST  pcsc (default: a PIV card in a reader), uicc (a SIM\n"
+"                       in a reader: PIV on logical channels) or modem (AT\n"
+"                       commands on a pty, no reader); comma separated, one\n"
+"                       per token, the last one repeats\n"
+"      --firmware X.Y.Z firmware version of new tokens (5.7+: RSA-3072/4096)\n"
 "  -d, --state-dir DIR  keep token states, traces and logs in DIR (reused\n"
 "                       by later runs; never removed)\n"
 "  -a, --attest-ca      create a test attestation CA (DIR/attest-ca.pem and\n"
@@ -46,8 +51,11 @@ static const char kwt_usage_text[] =
 "                              token-I.trace (one '>' line per APDU),\n"
 "                              token-I.log, token-I.pid, pcscd.log\n"
 "  KEYWARD_TESTENV_TOKENS      N\n"
-"  KEYWARD_TESTENV_READER_I    PC/SC reader name of token I (0-based)\n"
-"  KEYWARD_TESTENV_PORT_I      its vpcd port on 127.0.0.1\n"
+"  KEYWARD_TESTENV_KIND_I      pcsc, uicc or modem\n"
+"  KEYWARD_TESTENV_READER_I    PC/SC reader name of token I (0-based; pcsc,\n"
+"                              uicc)\n"
+"  KEYWARD_TESTENV_PORT_I      its vpcd port on 127.0.0.1 (pcsc, uicc)\n"
+"  KEYWARD_TESTENV_MODEM_I     the modem's pty (modem)\n"
 "  KEYWARD_TESTENV_SERIAL_I    its serial (tokens created by this run)\n"
 "  KEYWARD_TESTENV_VCARD       the keyward-vcard executable\n"
 "  KEYWARD_TESTENV_ATTEST_CA   the attestation CA certificate (--attest-ca)\n"
@@ -57,10 +65,12 @@ static const char kwt_usage_text[] =
 "vsmartcard-vpcd (Debian: apt-get install pcscd vsmartcard-vpcd);\n"
 "$KEYWARD_PCSCD and $KEYWARD_VPCD_DRIVER override their paths.\n";
 
-enum { KWT_OPT_NO_NS = 256, KWT_OPT_VERSION };
+enum { KWT_OPT_NO_NS = 256, KWT_OPT_VERSION, KWT_OPT_KIND, KWT_OPT_FIRMWARE };
 
 static const struct option kwt_longopts[] = {
 	{ "tokens", required_argument, NULL, 'n' },
+	{ "token-kind", required_argument, NULL, KWT_OPT_KIND },
+	{ "firmware", required_argument, NULL, KWT_OPT_FIRMWARE },
 	{ "state-dir", required_argument, NULL, 'd' },
 	{ "attest-ca", no_argument, NULL, 'a' },
 	{ "keep", no_argument, NULL, 'k' },
@@ -136,6 +146,8 @@ kwt_parse_opt(struct kwt_opts *o, int c, const char *arg)
 		o->timeout_s = (unsigned)v;
 		return 0;
 	case 'd': o->state_dir = arg; return 0;
+	case KWT_OPT_KIND: o->kinds = arg; return 0;
+	case KWT_OPT_FIRMWARE: o->firmware = arg; return 0;
 	case 'a': o->attest_ca = 1; return 0;
 	case 'k': o->keep = 1; return 0;
 	case 'v': o->verbose = 1; return 0;
@@ -206,11 +218,17 @@ kwt_export(struct kwt_env *env)
 	for (i = 0; i < env->opt.tokens; i++) {
 		const struct kwt_token *t = &env->tok[i];
 
+		int modem = t->kind == KWT_KIND_MODEM;
+
+		snprintf(name, sizeof(name), "KEYWARD_TESTENV_KIND_%d", i);
+		rc |= setenv(name, kwt_kind_name(t->kind), 1);
 		snprintf(name, sizeof(name), "KEYWARD_TESTENV_READER_%d", i);
-		rc |= setenv(name, t->reader, 1);
+		rc |= modem ? unsetenv(name) : setenv(name, t->reader, 1);
 		snprintf(name, sizeof(name), "KEYWARD_TESTENV_PORT_%d", i);
 		snprintf(val, sizeof(val), "%d", t->port);
-		rc |= setenv(name, val, 1);
+		rc |= modem ? unsetenv(name) : setenv(name, val, 1);
+		snprintf(name, sizeof(name), "KEYWARD_TESTENV_MODEM_%d", i);
+		rc |= modem ? setenv(name, t->modem, 1) : unsetenv(name);
 		snprintf(name, sizeof(name), "KEYWARD_TESTENV_SERIAL_%d", i);
 		snprintf(val, sizeof(val), "%lu", t->serial);
 		rc |= t->fresh ? setenv(name, val, 1) : unsetenv(name);
@@ -227,6 +245,8 @@ kwt_setup(struct kwt_env *env, const char *argv0)
 {
 	int i;
 
+	if (kwt_kinds_parse(env) != 0)
+		return KWT_EXIT_USAGE;
 	if (kwt_ns_enter(&env->opt) != 0 || kwt_dir_setup(env) != 0 ||
 	    kwt_vcard_find(env, argv0) != 0 || kwt_pcscd_write_conf(env) != 0)
 		return KWT_EXIT_SETUP;
@@ -249,10 +269,18 @@ kwt_banner(const struct kwt_env *env)
 
 	fprintf(stderr, "keyward-testenv: %d virtual token(s); state in %s\n",
 	    env->opt.tokens, env->dir);
-	for (i = 0; i < env->opt.tokens; i++)
-		fprintf(stderr, "  token %d: reader \"%s\", vpcd port %d, "
-		    "trace %s\n", i, env->tok[i].reader, env->tok[i].port,
-		    env->tok[i].trace);
+	for (i = 0; i < env->opt.tokens; i++) {
+		const struct kwt_token *t = &env->tok[i];
+
+		if (t->kind == KWT_KIND_MODEM)
+			fprintf(stderr, "  token %d: modem on %s, trace %s\n",
+			    i, t->modem, t->trace);
+		else
+			fprintf(stderr, "  token %d: %s in reader \"%s\", "
+			    "vpcd port %d, trace %s\n", i,
+			    kwt_kind_name(t->kind), t->reader, t->port,
+			    t->trace);
+	}
 	fprintf(stderr, "keyward-testenv: exit the shell to stop them\n");
 }
 
@@ -330,7 +358,7 @@ main(int argc, char **argv)
 
 	rc = kwt_parse_args(&env.opt, argc, argv);
 	if (rc != 0)
-		return rc > 0 ? 0 : 2;
+		return rc > 0 ? 0 : KWT_EXIT_USAGE;
 	if (kwt_proc_init_signals() != 0) {
 		kwt_msg("cannot block signals: %s", strerror(errno));
 		return KWT_EXIT_SETUP;

@@ -14,6 +14,63 @@
 
 #define KWT_VCARD_NAME "keyward-vcard"
 
+static const char *const kwt_kind_names[] = { "pcsc", "uicc", "modem" };
+
+const char *
+kwt_kind_name(enum kwt_kind kind)
+{
+	return kwt_kind_names[kind];
+}
+
+static int
+kwt_kind_lookup(const char *name, size_t len, enum kwt_kind *out)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(kwt_kind_names) / sizeof(kwt_kind_names[0]);
+	    k++) {
+		if (strlen(kwt_kind_names[k]) == len &&
+		    memcmp(kwt_kind_names[k], name, len) == 0) {
+			*out = (enum kwt_kind)k;
+			return 0;
+		}
+	}
+	if (len == 3 && memcmp(name, "ble", 3) == 0)
+		kwt_msg("--token-kind ble: not supported by keyward-testenv "
+		    "yet (use keyward-vcard-ble directly)");
+	else
+		kwt_msg("--token-kind: unknown kind \"%.*s\" (pcsc, uicc, "
+		    "modem)", (int)(len > 32 ? 32 : len), name);
+	return -1;
+}
+
+/* --token-kind LIST: one kind per token, comma separated; the last one
+ * repeats for the remaining tokens. */
+int
+kwt_kinds_parse(struct kwt_env *env)
+{
+	const char *p = env->opt.kinds, *end;
+	enum kwt_kind kind = KWT_KIND_PCSC;
+	int i;
+
+	for (i = 0; i < env->opt.tokens; i++) {
+		if (p != NULL && *p != '\0') {
+			end = strchr(p, ',');
+			if (end == NULL)
+				end = p + strlen(p);
+			if (kwt_kind_lookup(p, (size_t)(end - p), &kind) != 0)
+				return -1;
+			p = *end == ',' ? end + 1 : end;
+		}
+		env->tok[i].kind = kind;
+	}
+	if (p != NULL && *p != '\0') {
+		kwt_msg("--token-kind: more kinds than tokens");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 kwt_vcard_try(struct kwt_env *env, const char *dir, const char *rel)
 {
@@ -88,7 +145,9 @@ kwt_vcard_find(struct kwt_env *env, const char *argv0)
 static int
 kwt_token_paths(struct kwt_env *env, struct kwt_token *t)
 {
-	if (kwt_path(t->state, sizeof(t->state), env->dir, "token-%d.state",
+	if (kwt_path(t->modem, sizeof(t->modem), env->dir, "modem-%d",
+	    t->index) != 0 ||
+	    kwt_path(t->state, sizeof(t->state), env->dir, "token-%d.state",
 	    t->index) != 0 ||
 	    kwt_path(t->trace, sizeof(t->trace), env->dir, "token-%d.trace",
 	    t->index) != 0 ||
@@ -132,13 +191,29 @@ kwt_token_start(struct kwt_env *env, int i)
 	argv[n++] = env->vcard;
 	argv[n++] = "--state";
 	argv[n++] = t->state;
-	argv[n++] = "--vpcd";
-	argv[n++] = vpcd;
 	argv[n++] = "--trace";
 	argv[n++] = t->trace;
+	switch (t->kind) {
+	case KWT_KIND_UICC:
+		argv[n++] = "--uicc";
+		/* FALLTHROUGH */
+	case KWT_KIND_PCSC:
+		argv[n++] = "--vpcd";
+		argv[n++] = vpcd;
+		break;
+	case KWT_KIND_MODEM:
+		unlink(t->modem); /* a link left by a killed run */
+		argv[n++] = "--modem";
+		argv[n++] = t->modem;
+		break;
+	}
 	if (t->fresh) {
 		argv[n++] = "--serial";
 		argv[n++] = serial;
+		if (env->opt.firmware != NULL) {
+			argv[n++] = "--version";
+			argv[n++] = (char *)env->opt.firmware;
+		}
 	}
 	if (env->ca_cert[0] != '\0') {
 		argv[n++] = "--attest-ca-cert";
@@ -147,31 +222,37 @@ kwt_token_start(struct kwt_env *env, int i)
 		argv[n++] = env->ca_key;
 	}
 	argv[n] = NULL;
-	kwt_vmsg(env, "token %d: %s on %s, reader \"%s\"", i, env->vcard, vpcd,
-	    t->reader);
+	kwt_vmsg(env, "token %d (%s): %s, %s", i, kwt_kind_name(t->kind),
+	    env->vcard, t->kind == KWT_KIND_MODEM ? t->modem : t->reader);
 	if (kwt_proc_spawn(&t->proc, argv, t->log, KWT_SPAWN_DAEMON) != 0)
 		return -1;
 	kwt_token_write_pid(env, t);
 	return 0;
 }
 
-/* 1 when every token's reader shows a responsive card. */
+/* 1 when every vpcd token's reader shows a responsive card and every
+ * modem token's pty link exists. */
 static int
 kwt_tokens_present(struct kwt_env *env, SCARDCONTEXT ctx)
 {
 	SCARD_READERSTATE st[KWT_MAX_TOKENS];
-	LONG rv;
-	int i;
+	DWORD i, n = 0;
 
 	memset(st, 0, sizeof(st));
-	for (i = 0; i < env->opt.tokens; i++) {
-		st[i].szReader = env->tok[i].reader;
-		st[i].dwCurrentState = SCARD_STATE_UNAWARE;
+	for (i = 0; i < (DWORD)env->opt.tokens; i++) {
+		if (env->tok[i].kind == KWT_KIND_MODEM) {
+			if (access(env->tok[i].modem, F_OK) != 0)
+				return 0;
+			continue;
+		}
+		st[n].szReader = env->tok[i].reader;
+		st[n++].dwCurrentState = SCARD_STATE_UNAWARE;
 	}
-	rv = SCardGetStatusChange(ctx, 0, st, (DWORD)env->opt.tokens);
-	if (rv != SCARD_S_SUCCESS)
+	if (n == 0)
+		return 1;
+	if (ctx == 0 || SCardGetStatusChange(ctx, 0, st, n) != SCARD_S_SUCCESS)
 		return 0;
-	for (i = 0; i < env->opt.tokens; i++)
+	for (i = 0; i < n; i++)
 		if (!(st[i].dwEventState & SCARD_STATE_PRESENT) ||
 		    (st[i].dwEventState & SCARD_STATE_MUTE))
 			return 0;
@@ -230,7 +311,7 @@ kwt_tokens_wait_ready(struct kwt_env *env)
 		if (ctx == 0 && SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL,
 		    NULL, &ctx) != SCARD_S_SUCCESS)
 			ctx = 0;
-		if (ctx != 0 && kwt_tokens_present(env, ctx)) {
+		if (kwt_tokens_present(env, ctx)) {
 			rc = 0;
 			goto out;
 		}
