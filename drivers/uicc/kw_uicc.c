@@ -6,6 +6,7 @@
 
 #include "kw_config.h"
 #include "kw_log.h"
+#include "kw_secret.h"
 #include "pcsc/kw_pcsc.h"
 #include "uicc/kw_uicc.h"
 
@@ -247,7 +248,7 @@ uicc_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, size
 		u->channel = 0;
 done:
 	if (copy != NULL)
-		free(copy);
+		kw_freezero(copy, cmd_len);   /* may hold a PIN */
 	return rv;
 }
 
