@@ -307,6 +307,9 @@ ble_open(const char *rest, void **ctx)
 		return KW_ERR_NOMEM;
 	b->idle_ms = kw_ble_env_ms("KEYWARD_BLE_TIMEOUT_MS", 2000, 100, 600000);
 	b->total_ms = 60000;
+	b->write_type = "request";
+	if (getenv("KEYWARD_BLE_WRITE") != NULL && strcmp(getenv("KEYWARD_BLE_WRITE"), "command") == 0)
+		b->write_type = "command";
 	if ((rv = kw_ble_bus_open(&b->bus)) != KW_OK ||
 	    (rv = kw_ble_bus_owner(b->bus, &b->owner)) != KW_OK ||
 	    (rv = kw_ble_bus_objects(b->bus, &o)) != KW_OK) {

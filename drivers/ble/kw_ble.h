@@ -20,6 +20,9 @@
  *   KEYWARD_BLE_DEVICES  addresses of bonded keyward tokens (besides those
  *                        announcing the service UUID)
  *   KEYWARD_BLE_TIMEOUT_MS  idle bound between frames/KEEPALIVEs (2000)
+ *   KEYWARD_BLE_WRITE    request (default: write with response) | command
+ *                        (write without response: faster, for tokens that
+ *                        keep up; BlueZ still queues by flow control)
  *
  * One transport is used by one thread at a time; each has its own bus
  * connection. */

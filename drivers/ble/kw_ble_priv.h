@@ -22,6 +22,7 @@ typedef struct kw_ble {
 	unsigned pings;
 	sd_bus_slot *dev_slot, *st_slot, *rm_slot;
 	int idle_ms, total_ms;
+	const char *write_type;   /* "request" (default) or "command" for MSG frames */
 	kw_ble_stats stats;
 } kw_ble;
 

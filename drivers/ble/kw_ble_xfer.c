@@ -184,7 +184,7 @@ kw_ble_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, si
 		    b->address, kw_strerror(rv));
 		goto fail;
 	}
-	if ((rv = send_msg(b, KW_BLE_CMD_MSG, cmd, cmd_len, "request")) != KW_OK) {
+	if ((rv = send_msg(b, KW_BLE_CMD_MSG, cmd, cmd_len, b->write_type)) != KW_OK) {
 		kw_err("ble: %s: writing the command failed: %s", b->address, kw_strerror(rv));
 		if (rv == KW_ERR_CARD_REMOVED || rv == KW_ERR_SERVICE_GONE)
 			b->gone = rv;

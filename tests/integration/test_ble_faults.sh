@@ -33,7 +33,8 @@ ok_again() { # after clearing the faults, an operation works (reconnecting if ne
 kw_run kwb_p11 --token-label "$KWB_LABEL" --login --pin 123456 \
 	--keypairgen --key-type EC:prime256v1 --id 01
 probe_expect 3000 '^op 2 ok' "$KWB_URI" --count 2 --sign 9a
-kw_pass "baseline: sign over BLE"
+KEYWARD_BLE_WRITE=command probe_expect 3000 '^op 2 ok' "$KWB_URI" --count 2 --sign 9a
+kw_pass "baseline: sign over BLE (writes with and without response)"
 
 # --- refusals at open ---
 kwb_ctl SetFaults s not-bonded

@@ -300,20 +300,53 @@ chr_read(sd_bus_message *m, void *arg, sd_bus_error *e)
 	return 1;
 }
 
+/* WriteValue options a{sv}: "type" must be one BlueZ knows; others ignored. */
+static int
+write_options(sd_bus_message *m, bool *ok)
+{
+	const char *key, *type;
+	int r;
+
+	*ok = true;
+	if ((r = sd_bus_message_enter_container(m, 'a', "{sv}")) < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
+			return r;
+		if (strcmp(key, "type") == 0 && sd_bus_message_verify_type(m, 'v', "s") > 0) {
+			if ((r = sd_bus_message_read(m, "v", "s", &type)) < 0)
+				return r;
+			*ok = strcmp(type, "request") == 0 || strcmp(type, "command") == 0 ||
+			    strcmp(type, "reliable") == 0;
+		} else if ((r = sd_bus_message_skip(m, "v")) < 0) {
+			return r;
+		}
+		if ((r = sd_bus_message_exit_container(m)) < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(m);
+}
+
 static int
 chr_write(sd_bus_message *m, void *arg, sd_bus_error *e)
 {
 	vcble_chr *c = arg;
 	const void *p;
 	size_t n;
+	bool ok;
 	int r;
 
 	if (!c->d->connected)
 		return not_connected(c, e);
 	if (c->kind != VCBLE_CHR_CONTROL)
 		return sd_bus_error_set(e, "org.bluez.Error.NotPermitted", "Write not permitted");
-	if ((r = sd_bus_message_read_array(m, 'y', &p, &n)) < 0)
+	if ((r = sd_bus_message_read_array(m, 'y', &p, &n)) < 0 ||
+	    (r = write_options(m, &ok)) < 0)
 		return r;
+	if (!ok)
+		return sd_bus_error_set(e, "org.bluez.Error.InvalidArguments", "Invalid write type");
 	if (n > vcble_dev_cpl(c->d))
 		return sd_bus_error_set(e, "org.bluez.Error.InvalidValueLength",
 		    "Invalid Length");
