@@ -27,3 +27,4 @@ tests_unit_test_ble_vcard_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS
 	$(SYSTEMD_CFLAGS) -I$(top_srcdir)/tools/vcard -I$(top_srcdir)/tools/vcard/ble
 tests_unit_test_ble_vcard_LDADD = src/libkeyward.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_ble_vcard
+EXTRA_DIST += tools/vcard/ble/README.md
