@@ -12,7 +12,6 @@
 #   KWI_KEEP=1           keep the testenv directory (keyward-testenv --keep)
 
 KWI_PIN=123456
-KWI_SO_PIN=010203040506070801020304050607080102030405060708
 
 kwi_log() { echo "[$kwi_name] $*" >&2; }
 kwi_fail() { echo "FAIL: [$kwi_name] $*" >&2; exit 1; }
@@ -44,9 +43,11 @@ kwi_module() {
 		[ -f "$MODULE" ] || { echo "$kwi_name: $MODULE not built" >&2; exit 99; }
 	fi
 	export KEYWARD_P11_MODULE="$MODULE"
-	case $MODULE in
-	*ykcs11*) KWI_FLAVOUR=ykcs11 ;;
-	*opensc*) KWI_FLAVOUR=opensc ;;
+	# Reference-module allowances (documented in each test) apply only to
+	# these exact files; anything else is held to keyward's standard.
+	case ${MODULE##*/} in
+	libykcs11.so | libykcs11.so.[0-9]*) KWI_FLAVOUR=ykcs11 ;;
+	opensc-pkcs11.so) KWI_FLAVOUR=opensc ;;
 	*) KWI_FLAVOUR=keyward ;;
 	esac
 	export KWI_FLAVOUR
