@@ -190,6 +190,14 @@ def corpus():
         chunk(b"\x02" + bytes(range(32, 64))),
         "xor": b"\x03" + chunk(bytes(range(32))) + chunk(bytes(32)) + chunk(b"\xff" * 32),
     }
+    c["config"] = {
+        "full": b"# keyward.conf\nuicc_reader = Gemalto PC Twin Reader 00 00\n"
+                b"modem_port = /dev/ttyUSB2\n\nmodem_port=/dev/serial/by-id/usb-Quectel-if02\n"
+                b"other_key = ignored\n",
+        "crlf": b"uicc_reader = A\r\n  # indented comment\r\nmodem_port = /dev/ttyACM0\r\n",
+        "list": b"/dev/ttyUSB2;/dev/ttyUSB3;;  /dev/ttyACM0 ",
+        "bad": b"uicc_reader\nmodem_port = \n",
+    }
     c["at"] = {
         "ccho": b"AT+CCHO=\"A000000308\"\r\n\r\n+CCHO: 1\r\n\r\nOK\r\n",
         "ccho-bare": b"\r\n257\r\n\r\nOK\r\n",

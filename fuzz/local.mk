@@ -15,7 +15,8 @@ FUZZ_PIV_PARSERS = fuzz/fuzz_piv_cert fuzz/fuzz_piv_key_history \
 	fuzz/fuzz_piv_metadata fuzz/fuzz_piv_chuid fuzz/fuzz_piv_ccc \
 	fuzz/fuzz_piv_discovery fuzz/fuzz_piv_admin fuzz/fuzz_piv_mgmt_key
 FUZZ_PROGS = fuzz/fuzz_tlv fuzz/fuzz_buf fuzz/fuzz_apdu fuzz/fuzz_piv_client \
-	fuzz/fuzz_vcard fuzz/fuzz_p11 fuzz/fuzz_at fuzz/fuzz_kms $(FUZZ_PIV_PARSERS)
+	fuzz/fuzz_vcard fuzz/fuzz_p11 fuzz/fuzz_at fuzz/fuzz_kms \
+	fuzz/fuzz_config $(FUZZ_PIV_PARSERS)
 check_PROGRAMS += $(FUZZ_PROGS)
 
 if FUZZING
@@ -61,6 +62,11 @@ fuzz_fuzz_at_SOURCES = fuzz/fuzz_at.c $(FUZZ_HDRS)
 fuzz_fuzz_at_CFLAGS = $(KWFUZZ_COMPILE)
 fuzz_fuzz_at_LDFLAGS = $(KWFUZZ_LINK)
 fuzz_fuzz_at_LDADD = $(FUZZ_CORE_LIBS)
+
+fuzz_fuzz_config_SOURCES = fuzz/fuzz_config.c $(FUZZ_HDRS)
+fuzz_fuzz_config_CFLAGS = $(KWFUZZ_COMPILE)
+fuzz_fuzz_config_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_config_LDADD = $(FUZZ_CORE_LIBS)
 
 fuzz_fuzz_kms_SOURCES = fuzz/fuzz_kms.c $(FUZZ_HDRS)
 fuzz_fuzz_kms_CFLAGS = $(KWFUZZ_COMPILE) $(KMS_DEP_CFLAGS) -I$(top_srcdir)/kms
@@ -114,4 +120,4 @@ fuzz_fuzz_piv_mgmt_key_LDADD = $(FUZZ_CORE_LIBS)
 
 # make check: every target over its committed seed corpus.
 TESTS += fuzz/replay.sh
-EXTRA_DIST += fuzz/replay.sh fuzz/README.md fuzz/corpus fuzz/gen_corpus.py
+EXTRA_DIST += fuzz/replay.sh fuzz/fuzz.sh fuzz/README.md fuzz/corpus fuzz/gen_corpus.py
