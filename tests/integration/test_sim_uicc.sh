@@ -56,7 +56,11 @@ rm -f go
 	wait:go 0020008000 00FD000000 >second.txt 2>second.err &
 second=$!
 n=0
-while [ "$(wc -l <second.txt)" -lt 2 ] && [ "$n" -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+while [ "$(wc -l <second.txt)" -lt 2 ] && [ "$n" -lt 600 ] && kill -0 "$second" 2>/dev/null; do
+	sleep 0.1
+	n=$((n + 1))
+done
+cat second.err >&2
 kw_grep '^9000$' second.txt "second user's VERIFY"
 
 # --- keyward and keyward-pkcs11 through the uicc transport -----------------------
@@ -72,7 +76,7 @@ kw_pass "RSA and ECDSA signatures, RSA decryption through the UICC"
 # --- the second user is undisturbed -----------------------------------------------
 touch go
 n=0
-while kill -0 "$second" 2>/dev/null && [ "$n" -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+while kill -0 "$second" 2>/dev/null && [ "$n" -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
 wait "$second" || { cat second.err >&2; kw_fail "the second user failed"; }
 [ "$(sed -n 3p second.txt)" = 9000 ] || kw_fail "the second user's PIN status was lost"
 kw_grep '^0504039000$' second.txt "the second user's PIV session"
