@@ -27,4 +27,4 @@ drivers_uicc_kw_sim_probe_LDADD = drivers/libkwdrivers.la src/libkeyward.la \
 TESTS += tests/integration/test_sim_uicc.sh
 EXTRA_DIST += tests/integration/test_sim_uicc.sh tests/integration/test_sim_lib.sh
 TESTS += tests/integration/test_sim_interop.sh
-EXTRA_DIST += tests/integration/test_sim_interop.sh
+EXTRA_DIST += tests/integration/test_sim_interop.sh drivers/uicc/README.md

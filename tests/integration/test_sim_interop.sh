@@ -12,8 +12,8 @@ kw_init "$0" "$@"
 kw_need yubico-piv-tool pkcs11-tool openssl python3
 . "$KW_SRC/test_sim_lib.sh"
 kw_need_file "$SIM_MOD" "$SIM_VCARD"
-P11TEST=$(sh "$KW_TOP_SRCDIR/tests/interop/build-p11test.sh" --print-path)
-[ -x "$P11TEST" ] || kw_skip "p11test not built (tests/interop/build-p11test.sh)"
+P11TEST=$(sh "$KW_TOP_SRCDIR/tests/interop/build-p11test.sh" 2>/dev/null) && [ -x "$P11TEST" ] ||
+	kw_skip "p11test cannot be built here (tests/interop/build-p11test.sh)"
 engine=$(find /usr/lib/*/engines-3 -name pkcs11.so 2>/dev/null | head -n1)
 [ -n "$engine" ] || kw_skip "libp11's engine (libengine-pkcs11-openssl) not installed"
 IOP=$KW_TOP_SRCDIR/tests/interop
