@@ -18,8 +18,8 @@ static const char usage[] =
     "Usage: kw-sim-probe --uri URI STEP...\n"
     "STEP: a command APDU in hex (its class byte gets the transport's logical\n"
     "channel), sleep:MS, or wait:FILE (until FILE exists, at most 2 minutes).\n"
-    "Prints each response (data and SW) in hex, one per line; exit 1 on a\n"
-    "transport error (its name on stderr).\n";
+    "Prints each response (data and SW) in hex, one per line, or \"ERR <error>\"\n"
+    "for a transport error (named on stderr) and goes on; exit 1 if any failed.\n";
 
 static int
 step_sleep(const char *s)
@@ -71,6 +71,8 @@ step_apdu(kw_transport *t, const char *hex)
 	}
 	if ((rv = kw_transport_transmit(t, cmd.data, cmd.len, resp, &n)) != KW_OK) {
 		fprintf(stderr, "kw-sim-probe: %s\n", kw_strerror(rv));
+		printf("ERR %s\n", kw_strerror(rv));   /* go on: the next step may recover */
+		fflush(stdout);
 		goto done;
 	}
 	if (n > 600)
@@ -114,10 +116,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "kw-sim-probe: %s: %s\n", uri, kw_strerror(rv));
 		return 1;
 	}
-	for (i = optind; i < argc && st == 0; i++)
-		st = strncmp(argv[i], "sleep:", 6) == 0 ? step_sleep(argv[i] + 6) :
+	for (i = optind; i < argc; i++)
+		if ((strncmp(argv[i], "sleep:", 6) == 0 ? step_sleep(argv[i] + 6) :
 		    strncmp(argv[i], "wait:", 5) == 0 ? step_wait(argv[i] + 5) :
-		    step_apdu(t, argv[i]);
+		    step_apdu(t, argv[i])) != 0)
+			st = 1;
 	kw_transport_free(&t);
 	return st == 0 ? 0 : 1;
 }

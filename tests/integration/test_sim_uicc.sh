@@ -9,7 +9,8 @@
 # (selected, PIN verified) and must find it intact afterwards; the USIM's
 # selection and EF_IMSI on the basic channel are unchanged; the trace shows
 # no basic-channel command from keyward but MANAGE CHANNEL and a refused
-# PIV SELECT, and every channel it opened closed again.
+# PIV SELECT, and every channel it opened closed again. A warm reset by
+# another process: the channel is reopened and its PIN status is gone.
 . "${KW_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 kw_init "$0" "$@"
 kw_need yubico-piv-tool pkcs11-tool openssl
@@ -102,5 +103,24 @@ opened=$(grep -c '^> 0070000001$' "$TRACE")
 closed=$(grep -c '^> 007080' "$TRACE")
 [ "$opened" -ge 3 ] && [ "$opened" = "$closed" ] ||
 	kw_fail "logical channels: $opened opened, $closed closed"
-sim_no_channels "$R"
 kw_pass "basic channel untouched (USIM selected, EF_IMSI same), $opened channels opened and closed"
+
+# --- a reset by another process: the channel is reopened, its PIN status gone ----
+rm -f go2
+"$SIM_PROBE" --uri "uicc:pcsc:$R" 00A4040005A00000030800 0020008008313233343536FFFF \
+	wait:go2 0020008000 00A4040005A00000030800 0020008000 00FD000000 >reset.txt 2>reset.err &
+probe=$!
+n=0
+while [ "$(wc -l <reset.txt)" -lt 2 ] && [ "$n" -lt 600 ] && kill -0 "$probe" 2>/dev/null; do
+	sleep 0.1
+	n=$((n + 1))
+done
+"$KW_TOP_BUILDDIR/drivers/pcsc/kw-pcsc-probe" --uri "pcsc:$R" --reset --loops 1 >reset-by.txt 2>&1
+touch go2
+wait "$probe"
+[ "$(sed -n 2p reset.txt)" = 9000 ] || kw_fail "VERIFY before the reset"
+kw_grep '^ERR ' reset.txt "the reset seen once"
+[ "$(sed -n 5p reset.txt)" = 63C3 ] || { cat reset.txt >&2; kw_fail "PIN status after the reset"; }
+[ "$(sed -n 6p reset.txt)" = 0504039000 ] || kw_fail "PIV on the reopened channel"
+sim_no_channels "$R"
+kw_pass "after a reset the channel is reopened (PIN status gone); no channel left open"
