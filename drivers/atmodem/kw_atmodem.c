@@ -66,6 +66,7 @@ typedef struct at_result {
 	int cme;
 	char info[KW_AT_MAX_LINE + 1];
 	bool have_info;
+	char final_text[64];     /* the +CME ERROR line (for messages) */
 } at_result;
 
 static int
@@ -106,6 +107,8 @@ at_exec(at_tr *m, const char *cmd, const kw_at_expect *ex, at_result *res)
 		switch (k) {
 		case KW_AT_OK: case KW_AT_ERROR: case KW_AT_CME:
 			res->final = k;
+			if (k == KW_AT_CME)
+				snprintf(res->final_text, sizeof(res->final_text), "%.63s", line);
 			m->dirty = false;
 			rv = KW_OK;
 			goto done;
@@ -152,7 +155,10 @@ at_fail(const at_tr *m, const char *what, const at_result *res)
 		return KW_ERR_NOT_SUPPORTED;
 	}
 	rv = kw_at_cme_rv(res->cme, &text);
-	kw_warn("modem: %.200s: %s: +CME ERROR: %d (%s)", m->path, what, res->cme, text);
+	if (res->cme < 0)
+		kw_warn("modem: %.200s: %s: %s", m->path, what, res->final_text);
+	else
+		kw_warn("modem: %.200s: %s: +CME ERROR: %d (%s)", m->path, what, res->cme, text);
 	return rv;
 }
 
@@ -185,20 +191,21 @@ at_apdu(at_tr *m, bool cgla, const uint8_t *cmd, size_t len, uint8_t *resp, size
 	if ((rv = at_exec(m, line, &ex, &res)) != KW_OK)
 		goto done;
 	if (res.final != KW_AT_OK) {
-		rv = res.final == KW_AT_ERROR ? KW_ERR_TRANSPORT : at_fail(m, ex.prefix, &res);
+		rv = res.final == KW_AT_ERROR ? KW_ERR_TRANSPORT :
+		    at_fail(m, cgla ? "+CGLA" : "+CSIM", &res);
 		if (res.final == KW_AT_ERROR)
-			kw_warn("modem: %.200s answered ERROR to %s", m->path, ex.prefix);
+			kw_warn("modem: %.200s answered ERROR to %s", m->path, cgla ? "+CGLA" : "+CSIM");
 		goto done;
 	}
 	if (!res.have_info) {
-		kw_warn("modem: %s reply without data", ex.prefix);
+		kw_warn("modem: %s reply without data", cgla ? "+CGLA" : "+CSIM");
 		rv = KW_ERR_PROTOCOL;
 		goto done;
 	}
 	*resp_len = cap;
 	if ((rv = kw_at_parse_apdu(kw_view_make(res.info, strlen(res.info)), ex.prefix, resp,
 	    resp_len)) != KW_OK) {
-		kw_warn("modem: malformed %s reply", ex.prefix);
+		kw_warn("modem: malformed %s reply", cgla ? "+CGLA" : "+CSIM");
 		rv = KW_ERR_PROTOCOL;
 	}
 done:
@@ -216,8 +223,14 @@ at_csim_open(at_tr *m)
 	size_t n = sizeof(r);
 	kw_rv rv;
 
-	if ((rv = at_apdu(m, false, open_ch, sizeof(open_ch), r, &n)) != KW_OK)
+	if ((rv = at_apdu(m, false, open_ch, sizeof(open_ch), r, &n)) != KW_OK) {
+		if (rv == KW_ERR_TRANSPORT || rv == KW_ERR_NOT_SUPPORTED) {
+			kw_err("modem: %.200s has neither +CCHO/+CGLA nor +CSIM: it cannot "
+			    "reach an application on the SIM", m->path);
+			rv = KW_ERR_NOT_SUPPORTED;
+		}
 		return rv;
+	}
 	if (n != 3 || r[1] != 0x90 || r[2] != 0x00 || r[0] < 1 || r[0] > 19) {
 		kw_warn("modem: the SIM refused to open a logical channel");
 		return n >= 2 && r[n - 2] == 0x68 ? KW_ERR_NOT_SUPPORTED : KW_ERR_CARD;

@@ -15,7 +15,7 @@ tests_unit_test_atmodem_SOURCES = tests/unit/test_atmodem.c \
 tests_unit_test_atmodem_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS) \
 	-I$(top_srcdir)/tools/vcard
 tests_unit_test_atmodem_LDADD = tools/vcard/libvcard.la src/libkeyward.la \
-	$(CMOCKA_LIBS) $(CRYPTO_LIBS) -lpthread
+	$(CMOCKA_LIBS) $(CRYPTO_LIBS) -lpthread -lutil
 TESTS += tests/unit/test_atmodem
 
 TESTS += tests/integration/test_sim_modem.sh

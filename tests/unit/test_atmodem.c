@@ -17,6 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <termios.h>
 
 #include "atmodem/kw_at.h"
 #include "atmodem/kw_atmodem.h"
@@ -461,6 +465,228 @@ test_list(void **state)
 	modem_stop(&m);
 }
 
+/* ---- the transport against scripted modems (reply styles of TS 27.007
+ * and real modems, independent of keyward-vcard's interpreter) ---- */
+
+typedef struct step {
+	const char *expect;   /* prefix of the command line; NULL ends */
+	const char *reply;    /* written verbatim; NULL = no reply */
+} step;
+
+typedef struct scripted {
+	const step *steps;
+	int master, slave;
+	char link[96];
+	char dir[64];
+	pthread_t thr;
+	volatile int stop;
+	int mismatches;
+} scripted;
+
+static void *
+scripted_thread(void *arg)
+{
+	scripted *m = arg;
+	char line[4096];
+	size_t len = 0, i = 0;
+	struct pollfd pfd = { m->master, POLLIN, 0 };
+	char ch;
+
+	while (!m->stop) {
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		if (read(m->master, &ch, 1) != 1)
+			break;
+		if (ch == '\n')
+			continue;
+		if (ch != '\r') {
+			if (len < sizeof(line) - 1)
+				line[len++] = ch;
+			continue;
+		}
+		line[len] = '\0';
+		len = 0;
+		if (m->steps[i].expect == NULL) {
+			(void)!write(m->master, "\r\nERROR\r\n", 9);
+			continue;
+		}
+		if (strncmp(line, m->steps[i].expect, strlen(m->steps[i].expect)) != 0) {
+			fprintf(stderr, "scripted modem: got '%s', expected '%s'\n", line,
+			    m->steps[i].expect);
+			m->mismatches++;
+		}
+		if (m->steps[i].reply != NULL)
+			(void)!write(m->master, m->steps[i].reply, strlen(m->steps[i].reply));
+		i++;
+	}
+	return NULL;
+}
+
+static void
+scripted_start(scripted *m, const step *steps)
+{
+	struct termios t;
+	char name[128];
+
+	memset(m, 0, sizeof(*m));
+	m->steps = steps;
+	snprintf(m->dir, sizeof(m->dir), "/tmp/kwat.XXXXXX");
+	assert_non_null(mkdtemp(m->dir));
+	snprintf(m->link, sizeof(m->link), "%s/modem", m->dir);
+	setenv("KEYWARD_LOCK_DIR", m->dir, 1);
+	assert_int_equal(openpty(&m->master, &m->slave, name, NULL, NULL), 0);
+	assert_int_equal(tcgetattr(m->slave, &t), 0);
+	cfmakeraw(&t);
+	assert_int_equal(tcsetattr(m->slave, TCSANOW, &t), 0);
+	assert_int_equal(symlink(name, m->link), 0);
+	assert_int_equal(pthread_create(&m->thr, NULL, scripted_thread, m), 0);
+}
+
+static void
+scripted_stop(scripted *m)
+{
+	m->stop = 1;
+	pthread_join(m->thr, NULL);
+	close(m->master);
+	close(m->slave);
+	unlink(m->link);
+	rmdir(m->dir);
+	assert_int_equal(m->mismatches, 0);
+}
+
+#define OPEN_STEPS(ccho_reply) \
+	{ "AT", "AT\r\r\nOK\r\n" }, { "ATE0", "ATE0\r\r\nOK\r\n" }, \
+	{ "AT+CMEE=1", "\r\nOK\r\n" }, { "AT+CCHO=\"A000000308000010000100\"", ccho_reply }
+
+static kw_rv
+scripted_open(const step *steps, kw_transport **t, scripted *m)
+{
+	char uri[128];
+
+	scripted_start(m, steps);
+	snprintf(uri, sizeof(uri), "at:%s", m->link);
+	return kw_transport_open(uri, t);
+}
+
+static kw_rv
+xmit(kw_transport *t, const char *hex, char *out, size_t outsz)
+{
+	uint8_t r[300];
+	size_t n = sizeof(r);
+	kw_buf cmd;
+	kw_rv rv;
+
+	kw_buf_init(&cmd, 0);
+	assert_int_equal(kw_hex_decode(hex, &cmd), KW_OK);
+	rv = kw_transport_transmit(t, cmd.data, cmd.len, r, &n);
+	kw_buf_free(&cmd);
+	out[0] = '\0';
+	if (rv == KW_OK)
+		assert_int_equal(kw_hex_encode(r, n, out, outsz), KW_OK);
+	return rv;
+}
+
+/* Echo left on, spaces and no quotes, a text CME error, a lost session
+ * (+CME ERROR: 21) reopened under a new id. */
+static void
+test_scripted_styles(void **state)
+{
+	static const step steps[] = {
+		OPEN_STEPS("AT+CCHO=\"A000000308000010000100\"\r\r\n+CCHO:  17 \r\n\r\nOK\r\n"),
+		{ "AT+CGLA=17,10,\"00FD000000\"", "\r\n+CREG: 2\r\n\r\n+CGLA: 10,0504039000\r\n\r\nOK\r\n" },
+		{ "AT+CGLA=17,8,", "\r\n+CGLA: 6 , \"9000\"\r\n\r\nOK\r\n" },
+		{ "AT+CGLA=17,", "\r\n+CME ERROR: 21\r\n" },
+		{ "AT+CCHO=", "\r\n99\r\n\r\nOK\r\n" },
+		{ "AT+CGLA=99,10,", "\r\n+CGLA: 4,\"9000\"\r\nOK\r\n" },
+		{ "AT+CCHC=99", "\r\nOK\r\n" },
+		{ NULL, NULL },
+	};
+	kw_transport *t = NULL;
+	scripted m;
+	char out[600];
+
+	(void)state;
+	assert_int_equal(scripted_open(steps, &t, &m), KW_OK);
+	assert_int_equal(kw_transport_channel(t), 0);
+	assert_int_equal(xmit(t, "00FD000000", out, sizeof(out)), KW_OK);
+	assert_string_equal(out, "0504039000");
+	assert_int_equal(xmit(t, "00000000", out, sizeof(out)), KW_ERR_PROTOCOL);   /* 6 != 4 */
+	assert_int_equal(xmit(t, "00FD000000", out, sizeof(out)), KW_ERR_CARD_REMOVED);
+	assert_int_equal(xmit(t, "00FD000000", out, sizeof(out)), KW_OK);
+	assert_string_equal(out, "9000");
+	kw_transport_free(&t);
+	scripted_stop(&m);
+}
+
+static void
+run_open_error(const char *ccho_reply, const step *more, kw_rv want)
+{
+	step steps[8] = { OPEN_STEPS(ccho_reply) };
+	kw_transport *t = NULL;
+	scripted m;
+	size_t i;
+
+	for (i = 0; more != NULL && more[i].expect != NULL; i++)
+		steps[4 + i] = more[i];
+	assert_int_equal(scripted_open(steps, &t, &m), want);
+	assert_null(t);
+	scripted_stop(&m);
+}
+
+static void
+test_scripted_open_errors(void **state)
+{
+	static const step csim_error[] = { { "AT+CSIM=10,\"0070000001\"", "\r\nERROR\r\n" },
+		{ NULL, NULL } };
+	static const step csim_full[] = { { "AT+CSIM=10,", "\r\n+CSIM: 4,\"6A81\"\r\n\r\nOK\r\n" },
+		{ NULL, NULL } };
+
+	(void)state;
+	run_open_error("\r\n+CME ERROR: 10\r\n", NULL, KW_ERR_NO_CARD);
+	run_open_error("\r\n+CME ERROR: 22\r\n", NULL, KW_ERR_NOT_FOUND);
+	run_open_error("\r\n+CME ERROR: SIM busy\r\n", NULL, KW_ERR_TRANSPORT);
+	run_open_error("\r\nERROR\r\n", csim_error, KW_ERR_NOT_SUPPORTED);
+	run_open_error("\r\n+CME ERROR: 4\r\n", csim_full, KW_ERR_CARD);
+	run_open_error("\r\n+CCHO: 1\r\n\r\n+CCHO: 2\r\n\r\nOK\r\n", NULL, KW_ERR_PROTOCOL);
+	run_open_error("\r\n+CCHO: x\r\n\r\nOK\r\n", NULL, KW_ERR_PROTOCOL);
+	run_open_error("\r\nOK\r\n", NULL, KW_ERR_PROTOCOL);          /* no session id */
+}
+
+/* Bounded: an endless line, a flood of URCs, silence. */
+static void
+test_scripted_bounds(void **state)
+{
+	static char endless[KW_AT_MAX_LINE + 200], flood[64 * 8 + 1];
+	step steps[6] = { OPEN_STEPS("\r\n+CCHO: 5\r\n\r\nOK\r\n") };
+	kw_transport *t = NULL;
+	scripted m;
+	char out[600];
+	int i;
+
+	(void)state;
+	memset(endless, 'A', sizeof(endless) - 1);
+	for (i = 0; i < 64; i++)
+		memcpy(flood + i * 8, "\r\nRING\r\n", 8);
+	steps[4].expect = "AT+CGLA=5,";
+	steps[4].reply = endless;
+	assert_int_equal(scripted_open(steps, &t, &m), KW_OK);
+	assert_int_equal(xmit(t, "00FD000000", out, sizeof(out)), KW_ERR_PROTOCOL);
+	kw_transport_free(&t);
+	scripted_stop(&m);
+	steps[4].reply = flood;
+	assert_int_equal(scripted_open(steps, &t, &m), KW_OK);
+	assert_int_equal(xmit(t, "00FD000000", out, sizeof(out)), KW_ERR_PROTOCOL);
+	kw_transport_free(&t);
+	scripted_stop(&m);
+	setenv("KEYWARD_MODEM_TIMEOUT_MS", "300", 1);
+	steps[4].reply = NULL;
+	assert_int_equal(scripted_open(steps, &t, &m), KW_OK);
+	assert_int_equal(xmit(t, "00FD000000", out, sizeof(out)), KW_ERR_TIMEOUT);
+	kw_transport_free(&t);
+	scripted_stop(&m);
+	unsetenv("KEYWARD_MODEM_TIMEOUT_MS");
+}
+
 int
 main(void)
 {
@@ -481,6 +707,9 @@ main(void)
 		cmocka_unit_test(test_fault_noreply),
 		cmocka_unit_test(test_fault_vanish),
 		cmocka_unit_test(test_fault_csim),
+		cmocka_unit_test(test_scripted_styles),
+		cmocka_unit_test(test_scripted_open_errors),
+		cmocka_unit_test(test_scripted_bounds),
 		cmocka_unit_test(test_exclusive),
 		cmocka_unit_test(test_list),
 	};
