@@ -12,6 +12,7 @@
 #include "kw_config.h"
 #include "kw_log.h"
 #include "kw_secret.h"
+#include "uicc/kw_uicc.h"
 
 #define AT_MAX_LINES 64          /* lines per command (URCs included) */
 #define AT_CMD_MAX (KW_AT_MAX_APDU * 2 + 64)
@@ -231,6 +232,7 @@ at_csim_open(at_tr *m)
 		}
 		return rv;
 	}
+	kw_uicc_normalize_sw(r, n);
 	if (n != 3 || r[1] != 0x90 || r[2] != 0x00 || r[0] < 1 || r[0] > 19) {
 		kw_warn("modem: the SIM refused to open a logical channel");
 		return n >= 2 && r[n - 2] == 0x68 ? KW_ERR_NOT_SUPPORTED : KW_ERR_CARD;
@@ -402,6 +404,8 @@ at_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, size_t
 		return KW_ERR_RANGE;
 	}
 	rv = at_apdu(m, !m->csim, cmd, cmd_len, resp, resp_len);
+	if (rv == KW_OK)
+		kw_uicc_normalize_sw(resp, *resp_len);
 	if (rv == KW_ERR_CARD_REMOVED)
 		m->open = false;   /* session lost: reopened before the next command */
 	return rv;

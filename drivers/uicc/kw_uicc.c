@@ -108,6 +108,8 @@ uicc_manage(uicc_tr *u, uint8_t p1, uint8_t p2, bool want_le, uint16_t *sw, int 
 	}
 	kw_log_apdu("<<", resp, len, 1, UICC_INS_MANAGE_CHANNEL);
 	*sw = (uint16_t)((resp[len - 2] << 8) | resp[len - 1]);
+	if ((*sw >> 8) == 0x91 || (*sw >> 8) == 0x92)
+		*sw = 0x9000;   /* 91XX / 92XX: see kw_uicc_normalize_sw */
 	if (len == 3)
 		*data = resp[0];
 	return KW_OK;
@@ -244,6 +246,8 @@ uicc_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, size
 		send = copy;
 	}
 	rv = kw_transport_transmit(u->inner, send, cmd_len, resp, resp_len);
+	if (rv == KW_OK)
+		kw_uicc_normalize_sw(resp, *resp_len);
 	if (rv == KW_ERR_CARD_REMOVED || rv == KW_ERR_NO_CARD)
 		u->channel = 0;
 done:

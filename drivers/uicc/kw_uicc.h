@@ -18,6 +18,7 @@
 #ifndef KW_UICC_H
 #define KW_UICC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kw_transport.h"
@@ -29,5 +30,19 @@ extern const kw_transport_ops kw_uicc_ops;
  * a CLA that is not in an interindustry-style form. */
 int kw_uicc_cla_channel(uint8_t cla);
 kw_rv kw_uicc_cla_set_channel(uint8_t cla, int channel, uint8_t *out);
+
+/* ETSI TS 102 221 10.2.1: a UICC may end any command with 91XX (a
+ * proactive command is pending for the terminal) or 92XX (extra
+ * information on a data transfer) instead of 9000. Both are a normal
+ * ending for the key applet: rewrite them to 9000 in place (the telecom
+ * side fetches proactive commands itself). */
+static inline void
+kw_uicc_normalize_sw(uint8_t *resp, size_t len)
+{
+	if (len >= 2 && (resp[len - 2] == 0x91 || resp[len - 2] == 0x92)) {
+		resp[len - 2] = 0x90;
+		resp[len - 1] = 0x00;
+	}
+}
 
 #endif

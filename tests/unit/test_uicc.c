@@ -25,6 +25,7 @@ typedef struct peer {
 	vcard_card *card;
 	vcard_uicc *u;
 	int remove_next;         /* fail the next transmit with CARD_REMOVED */
+	int proactive;           /* end successful commands with 91 10 */
 	unsigned long basic_apdus;   /* non-MANAGE CHANNEL APDUs on channel 0 */
 	uint8_t last_cla;
 } peer;
@@ -63,6 +64,10 @@ fake_transmit(void *ctx, const uint8_t *cmd, size_t len, uint8_t *resp, size_t *
 	if (rv == KW_OK) {
 		memcpy(resp, r.data, r.len);
 		*resp_len = r.len;
+		if (p->proactive && r.len >= 2 && resp[r.len - 2] == 0x90) {
+			resp[r.len - 2] = 0x91;
+			resp[r.len - 1] = 0x10;
+		}
 	}
 	kw_buf_free(&r);
 	return rv;
@@ -245,6 +250,20 @@ test_removal_and_reset(void **state)
 	assert_int_equal(g.basic_apdus, 0);
 }
 
+/* 91XX (proactive command pending) is a normal ending, as 9000. */
+static void
+test_proactive_sw(void **state)
+{
+	kw_transport *t = NULL;
+
+	(void)state;
+	g.proactive = 1;
+	assert_int_equal(kw_transport_open("uicc:fake:sim", &t), KW_OK);
+	assert_int_equal(piv_version(t), 0x9000);
+	kw_transport_free(&t);
+	g.proactive = 0;
+}
+
 /* The telecom application on the basic channel keeps its selection. */
 static void
 test_basic_channel_untouched(void **state)
@@ -373,6 +392,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_all_channels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removal_and_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_basic_channel_untouched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proactive_sw, setup, teardown),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_config),
 	};
