@@ -5,8 +5,9 @@
 # environment overrides on a token provisioned by tests/interop/provision.sh:
 # first as a UICC on vpcd (KEYWARD_UICC_READERS), then behind the pty modem
 # (KEYWARD_MODEM_PORTS; +CGLA, and +CSIM with bare +CCHO and URCs).
-# Afterwards no logical channel is left open, although libp11's engine never
-# calls C_Finalize.
+# The SIM offers 3 logical channels, as many real ones: every client process
+# must give its channel back, even libp11's engine, which never calls
+# C_Finalize; afterwards none is left open.
 . "${KW_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 kw_init "$0" "$@"
 kw_need yubico-piv-tool pkcs11-tool openssl python3
@@ -40,7 +41,7 @@ uicc)
 	export KEYWARD_CONF=/nonexistent KEYWARD_UICC_READERS="$(kw_reader 0)"
 	interop openssl-cms UICC
 	interop p11test UICC
-	sim_no_channels "$(kw_reader 0)"
+	sim_no_channels "$(kw_reader 0)" 3
 	exit 0
 	;;
 esac
@@ -48,7 +49,7 @@ esac
 SIM_STATE=$KW_TMP/state
 mkdir -p "$SIM_STATE" || kw_fail "mkdir $SIM_STATE"
 sim_testenv 250 provision || exit $?
-sim_vcard_wrapper "$KW_TMP/vcard-uicc" --uicc
+sim_vcard_wrapper "$KW_TMP/vcard-uicc" --uicc --uicc-channels 3
 sim_testenv 600 uicc KEYWARD_VCARD="$KW_TMP/vcard-uicc" || exit $?
 
 # The modem: no pcscd here; the interop scripts' "inside" is the state dir.
@@ -59,7 +60,8 @@ trap 'exit 1' HUP INT TERM PIPE
 export KEYWARD_CONF=/nonexistent KEYWARD_MODEM_PORTS="$LINK" KEYWARD_LOCK_DIR="$KW_TMP"
 export KEYWARD_TESTENV_DIR="$SIM_STATE"
 for q in none bare-ccho,no-cgla,urc; do
-	set -- --state "$SIM_STATE/token-0.state" --modem "$LINK" --trace "$KW_TMP/modem.trace"
+	set -- --state "$SIM_STATE/token-0.state" --modem "$LINK" --trace "$KW_TMP/modem.trace" \
+		--uicc-channels 3
 	[ "$q" = none ] || set -- "$@" --modem-quirks "$q"
 	"$SIM_VCARD" "$@" >"$KW_TMP/vcard.log" 2>&1 &
 	vcard_pid=$!

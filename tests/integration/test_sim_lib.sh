@@ -12,9 +12,9 @@
 #   p11 ARGS / p11pin ARGS
 #                     pkcs11-tool with keyward-pkcs11 (kw_run); p11pin logs in
 #   sim_objects       the provisioned keys and certificates are listed
-#   sim_no_channels READER
+#   sim_no_channels READER [N]
 #                     no logical channel is open on the UICC in READER (all
-#                     19 can be opened, then they are closed again)
+#                     N (19) can be opened, then they are closed again)
 #   sim_sign DIR      RSA (9A) and ECDSA (9E) signatures, RSA (9D) decryption,
 #                     checked with openssl against DIR/pub*.pem
 
@@ -95,13 +95,15 @@ sim_sign() {
 	cmp -s "$KW_TMP/secret.bin" "$KW_TMP/dec.bin" || kw_fail "RSA decryption with 9d"
 }
 
-sim_no_channels() {
-	sim_open= sim_close=
-	for sim_i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do
+sim_no_channels() { # READER [N]
+	sim_open= sim_close= sim_i=1
+	while [ "$sim_i" -le "${2:-19}" ]; do
 		sim_open="$sim_open 0070000001"
 		sim_close="$sim_close $(printf '007080%02X' "$sim_i")"
+		sim_i=$((sim_i + 1))
 	done
 	# shellcheck disable=SC2086
 	kw_run "$SIM_PROBE" --uri "pcsc:$1" $sim_open $sim_close
-	[ "$(grep -c '9000$' "$KW_OUT")" = 38 ] || kw_fail "logical channels were left open"
+	[ "$(grep -c '9000$' "$KW_OUT")" = $((2 * ${2:-19})) ] ||
+		kw_fail "logical channels were left open"
 }

@@ -111,6 +111,24 @@ test_manage_channel(void **state)
 }
 
 static void
+test_three_channels(void **state)
+{
+	fx *f = *state;
+
+	assert_int_equal(vcard_uicc_set_channels(f->u, 3), KW_OK);
+	assert_int_equal(vcard_uicc_set_channels(f->u, 0), KW_ERR_ARG);
+	assert_int_equal(vcard_uicc_set_channels(f->u, 20), KW_ERR_ARG);
+	assert_int_equal(utx(f, "0070000001", NULL), 0x9000);
+	assert_int_equal(utx(f, "0070000001", NULL), 0x9000);
+	assert_int_equal(utx(f, "0070000001", NULL), 0x9000);
+	assert_int_equal(utx(f, "0070000001", NULL), 0x6A81);
+	assert_int_equal(utx(f, "00700004", NULL), 0x6A86);
+	assert_int_equal(utx(f, SEL_PIV("40"), NULL), 0x6881);
+	assert_int_equal(utx(f, "00708002", NULL), 0x9000);
+	assert_int_equal(utx(f, "0070000001", NULL), 0x9000);
+}
+
+static void
 test_piv_only_on_logical(void **state)
 {
 	fx *f = *state;
@@ -423,6 +441,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_manage_channel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_three_channels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_piv_only_on_logical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cla_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_independent_state, setup, teardown),

@@ -18,8 +18,8 @@ static volatile sig_atomic_t stop_flag;
 static const char usage_text[] =
 "usage: keyward-vcard --state FILE [--vpcd HOST:PORT] [--serial N] [--version X.Y.Z]\n"
 "                     [--attest-ca-cert PEM --attest-ca-key PEM] [--trace FILE] [--once]\n"
-"                     [--uicc] [--modem LINK [--modem-quirks LIST] [--modem-faults LIST]\n"
-"                      [--modem-fault-at N]]\n"
+"                     [--uicc [--uicc-channels N]] [--modem LINK [--modem-quirks LIST]\n"
+"                      [--modem-faults LIST] [--modem-fault-at N]]\n"
 "\n"
 "A virtual PIV token (SP 800-73-4 + YubiKey PIV extensions) for tests. It connects\n"
 "to pcsc-lite's vpcd reader driver and answers like a YubiKey 5.\n"
@@ -41,6 +41,7 @@ static const char usage_text[] =
 "  --uicc              be a UICC (SIM): a telecom application (USIM) on the basic\n"
 "                      channel, the PIV applet only on logical channels 1-19\n"
 "                      (MANAGE CHANNEL); UICC ATR\n"
+"  --uicc-channels N   offer logical channels 1..N only (default 19; many SIMs: 3)\n"
 "  --modem LINK        be a cellular modem instead of a vpcd card: AT commands\n"
 "                      (+CCHO/+CGLA/+CCHC/+CSIM/+CMEE) on a pseudo-terminal,\n"
 "                      symlinked at LINK, in front of the UICC (implies --uicc)\n"
@@ -63,6 +64,7 @@ typedef struct opts {
 	const char *trace;
 	bool once;
 	bool uicc;
+	int channels;
 	const char *modem;
 	unsigned quirks, faults, fault_at;
 } opts;
@@ -108,6 +110,7 @@ parse_args(int argc, char **argv, opts *o)
 		{ "trace", required_argument, NULL, 't' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "uicc", no_argument, NULL, 'u' },
+		{ "uicc-channels", required_argument, NULL, 'C' },
 		{ "modem", required_argument, NULL, 'm' },
 		{ "modem-quirks", required_argument, NULL, 'Q' },
 		{ "modem-faults", required_argument, NULL, 'F' },
@@ -132,6 +135,14 @@ parse_args(int argc, char **argv, opts *o)
 		case 't': o->trace = optarg; break;
 		case 'o': o->once = true; break;
 		case 'u': o->uicc = true; break;
+		case 'C':
+			o->channels = atoi(optarg);
+			if (o->channels < 1 || o->channels > 19) {
+				fprintf(stderr, "keyward-vcard: --uicc-channels wants 1..19\n");
+				return -1;
+			}
+			o->uicc = true;
+			break;
 		case 'm': o->modem = optarg; o->uicc = true; break;
 		case 'Q':
 			if (vcard_at_parse_quirks(optarg, &o->quirks) != KW_OK) {
@@ -333,7 +344,8 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (o.uicc && vcard_uicc_new(c, &uicc) != KW_OK)
+	if (o.uicc && (vcard_uicc_new(c, &uicc) != KW_OK ||
+	    (o.channels > 0 && vcard_uicc_set_channels(uicc, o.channels) != KW_OK)))
 		goto done;
 	if (o.modem != NULL) {
 		status = run_modem(c, uicc, &o, trace);

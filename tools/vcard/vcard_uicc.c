@@ -23,6 +23,7 @@ typedef struct uicc_chan {
 struct vcard_uicc {
 	vcard_card *card;
 	uicc_chan ch[VCARD_UICC_CHANNELS];
+	int nchannels;        /* logical channels offered: 1..nchannels */
 	unsigned long basic_count;
 };
 
@@ -67,7 +68,17 @@ vcard_uicc_new(vcard_card *card, vcard_uicc **out)
 	for (i = 0; i < VCARD_UICC_CHANNELS; i++)
 		vcard_session_init(&u->ch[i].ses);
 	u->ch[0].open = true;
+	u->nchannels = VCARD_UICC_CHANNELS - 1;
 	*out = u;
+	return KW_OK;
+}
+
+kw_rv
+vcard_uicc_set_channels(vcard_uicc *u, int n)
+{
+	if (n < 1 || n >= VCARD_UICC_CHANNELS)
+		return KW_ERR_ARG;
+	u->nchannels = n;
 	return KW_OK;
 }
 
@@ -163,13 +174,13 @@ manage_channel(vcard_uicc *u, int from, const uint8_t *a, size_t len, kw_buf *re
 	if (p1 != 0x00)
 		return put_sw(resp, VC_SW_WRONG_P1P2);
 	if (p2 == 0) {
-		for (n = 1; n < VCARD_UICC_CHANNELS && u->ch[n].open; n++)
+		for (n = 1; n <= u->nchannels && u->ch[n].open; n++)
 			;
-		if (n == VCARD_UICC_CHANNELS)
+		if (n > u->nchannels)
 			return put_sw(resp, VC_SW_FUNC_NOT_SUPP);
 	} else {
 		n = p2;
-		if (n >= VCARD_UICC_CHANNELS || u->ch[n].open)
+		if (n > u->nchannels || u->ch[n].open)
 			return put_sw(resp, VC_SW_WRONG_P1P2);
 	}
 	chan_close(&u->ch[n]);
@@ -371,7 +382,7 @@ vcard_uicc_process(vcard_uicc *u, const uint8_t *a, size_t len, kw_buf *resp)
 		return put_sw(resp, VC_SW_WRONG_LENGTH);
 	if ((n = cla_channel(a[0])) < 0)
 		return put_sw(resp, VC_SW_CLA_UNKNOWN);
-	if (n >= VCARD_UICC_CHANNELS || !u->ch[n].open)
+	if (n > u->nchannels || !u->ch[n].open)
 		return put_sw(resp, SW_CHANNEL_NOT_SUPP);
 	if (a[1] == 0x70)
 		return manage_channel(u, n, a, len, resp);

@@ -29,6 +29,8 @@ kw_rv vcard_uicc_process(vcard_uicc *u, const uint8_t *apdu, size_t len, kw_buf 
 /* Power off / reset: logical channels closed, every selection cleared. */
 void vcard_uicc_reset(vcard_uicc *u);
 const uint8_t *vcard_uicc_atr(size_t *len);
+/* Offer only channels 1..n (1-19; many SIMs have 3). */
+kw_rv vcard_uicc_set_channels(vcard_uicc *u, int n);
 vcard_card *vcard_uicc_card(vcard_uicc *u);
 bool vcard_uicc_channel_open(const vcard_uicc *u, int channel);
 /* Commands the telecom application answered on the basic channel, and
