@@ -307,5 +307,7 @@ CK_RV kwp11_set_pin(kwp11_session *s, const uint8_t *old, CK_ULONG old_len,
     const uint8_t *new_, CK_ULONG new_len);
 /* Forget logins (removal, logout, last session closed). */
 void kwp11_login_clear(kwp11_token *tok);
+/* Reset the card's PIN status (C_Logout). */
+void kwp11_card_logout(kwp11_token *tok);
 
 #endif

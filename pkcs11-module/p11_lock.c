@@ -7,11 +7,13 @@
  * 3. no CKF_OS_LOCKING_OK, all four mutex functions: the application's.
  * 4. CKF_OS_LOCKING_OK and all four functions: either; we use the OS.
  * Some but not all four functions: CKR_ARGUMENTS_BAD. pReserved set:
- * CKR_ARGUMENTS_BAD. The module creates no threads, but the PC/SC
- * transport bounds its waits for other processes' transactions with a
- * watchdog thread: with CKF_LIBRARY_CANT_CREATE_OS_THREADS and PC/SC in use,
- * CKR_NEED_TO_CREATE_THREADS. CKR_CANT_LOCK would be returned only by a
- * module unable to lock, which we are not. */
+ * CKR_ARGUMENTS_BAD. CKF_LIBRARY_CANT_CREATE_OS_THREADS is accepted: the
+ * module itself creates no threads (the PC/SC transport's bounded wait for
+ * another process's transaction uses a short-lived watchdog thread). NSS
+ * passes that flag on every load and, refused, falls back to treating the
+ * module as not thread-safe, which deadlocks its own CKA_ALWAYS_AUTHENTICATE
+ * path. CKR_CANT_LOCK would be returned only by a module unable to lock,
+ * which we are not. */
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -68,8 +70,6 @@ kwp11_lock_configure(const CK_C_INITIALIZE_ARGS *a, kwp11_lockops *out)
 		return CKR_OK;                          /* case 1 without args */
 	if (a->pReserved != NULL)
 		return CKR_ARGUMENTS_BAD;
-	if ((a->flags & CKF_LIBRARY_CANT_CREATE_OS_THREADS) != 0 && kwp11_pcsc_in_use())
-		return CKR_NEED_TO_CREATE_THREADS;
 	nfn = (a->CreateMutex != NULL) + (a->DestroyMutex != NULL) +
 	    (a->LockMutex != NULL) + (a->UnlockMutex != NULL);
 	if (nfn != 0 && nfn != 4)

@@ -36,8 +36,10 @@ session_free(kwp11_module *m, kwp11_session *s)
 		tok->nsessions--;
 	if ((s->flags & CKF_RW_SESSION) != 0 && tok->nrw > 0)
 		tok->nrw--;
+	/* last session closed: logged out here; the card is left alone, as
+	 * other processes may share its PIN status (only C_Logout resets it) */
 	if (tok->nsessions == 0)
-		kwp11_login_clear(tok);   /* last session closed: logged out */
+		kwp11_login_clear(tok);
 	kwp11_op_reset(&s->op);
 	free(s->found);
 	m->sessions[idx] = NULL;

@@ -464,6 +464,7 @@ test_decrypt(void **state)
 static void
 test_pin(void **state)
 {
+	unsigned i;
 	CK_SESSION_HANDLE s = user_session(), ro;
 	CK_OBJECT_HANDLE k = p11f_find(s, CKO_PRIVATE_KEY, 1);
 	CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
@@ -493,9 +494,13 @@ test_pin(void **state)
 	assert_int_equal(p11f_cards[0].verifies, 3);
 	assert_int_equal(C_GetSessionInfo(s, &si), CKR_OK);
 	assert_int_equal(si.state, CKS_RW_PUBLIC_SESSION);
-	/* logout: nothing kept */
+	/* logout: nothing kept, and the card forgets the PIN too */
 	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"123456", 6), CKR_OK);
+	assert_true(p11f_cards[0].pin_ok);
+	i = p11f_cards[0].logouts;
 	assert_int_equal(C_Logout(s), CKR_OK);
+	assert_false(p11f_cards[0].pin_ok);
+	assert_int_equal(p11f_cards[0].logouts, i + 1);
 	assert_int_equal(C_Logout(s), CKR_USER_NOT_LOGGED_IN);
 	assert_int_equal(C_SignInit(s, &m, k), CKR_USER_NOT_LOGGED_IN);
 	/* change the PIN */

@@ -319,8 +319,14 @@ set_ref(char *dst, const uint8_t *src)
 }
 
 static void
-do_verify(p11f_card *c, kw_view data, kw_buf *r)
+do_verify(p11f_card *c, uint8_t p1, kw_view data, kw_buf *r)
 {
+	if (p1 == 0xFF && data.len == 0) {   /* reset the security status */
+		c->pin_ok = c->pin_fresh = false;
+		c->logouts++;
+		sw(r, 0x9000);
+		return;
+	}
 	if (data.len == 0) {
 		sw(r, c->pin_ok ? 0x9000 : (uint16_t)(0x63C0 | c->pin_tries));
 		return;
@@ -584,7 +590,7 @@ dispatch(p11f_card *c, kw_view cmd, kw_buf *r)
 		break;
 	case 0xF7: do_metadata(c, h[3], r); break;
 	case 0xCB: do_get_data(c, data, r); break;
-	case 0x20: do_verify(c, data, r); break;
+	case 0x20: do_verify(c, h[2], data, r); break;
 	case 0x24: do_change(c, h[3], data, r); break;
 	case 0x2C: do_reset_retry(c, data, r); break;
 	case 0x87: do_gen_auth(c, h[2], h[3], data, r); break;

@@ -39,7 +39,7 @@ typedef struct p11f_card {
 	uint8_t pending[8192];    /* response data left for GET RESPONSE */
 	size_t pending_len;
 	/* counters */
-	unsigned apdus, verifies, selects, get_data, metadata, gen_auth;
+	unsigned apdus, verifies, selects, get_data, metadata, gen_auth, logouts;
 } p11f_card;
 
 /* Two cards, "mock:a" and "mock:b"; KEYWARD_TRANSPORTS is set to them. */
