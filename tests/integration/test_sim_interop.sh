@@ -38,7 +38,7 @@ provision)
 	exit 0
 	;;
 uicc)
-	export KEYWARD_CONF=/nonexistent KEYWARD_UICC_READERS="$(kw_reader 0)"
+	export KEYWARD_CONF=/nonexistent   # KEYWARD_UICC_READERS: from keyward-testenv
 	interop openssl-cms UICC
 	interop p11test UICC
 	sim_no_channels "$(kw_reader 0)" 3
@@ -49,8 +49,8 @@ esac
 SIM_STATE=$KW_TMP/state
 mkdir -p "$SIM_STATE" || kw_fail "mkdir $SIM_STATE"
 sim_testenv 250 provision || exit $?
-sim_vcard_wrapper "$KW_TMP/vcard-uicc" --uicc --uicc-channels 3
-sim_testenv 600 uicc KEYWARD_VCARD="$KW_TMP/vcard-uicc" || exit $?
+sim_vcard_wrapper "$KW_TMP/vcard-uicc" --uicc-channels 3
+sim_testenv 600 uicc KEYWARD_VCARD="$KW_TMP/vcard-uicc" -- --token-kind uicc || exit $?
 
 # The modem: no pcscd here; the interop scripts' "inside" is the state dir.
 LINK=$KW_TMP/modem

@@ -2,10 +2,11 @@
 # (test_sim_uicc.sh, test_sim_modem.sh); sourced after lib.sh, pki.sh and
 # provision.sh. Not a test itself.
 #
-#   sim_testenv SECS PHASE [VAR=VALUE...]
-#                     run this script inside keyward-testenv (one token, state
-#                     kept in $SIM_STATE) with SIM_PHASE=PHASE and the extra
-#                     environment; skip (77) when testenv cannot run here
+#   sim_testenv SECS PHASE [VAR=VALUE...] [-- TESTENV-OPTIONS...]
+#                     run this script inside keyward-testenv (state kept in
+#                     $SIM_STATE) with SIM_PHASE=PHASE, the extra environment
+#                     (values without spaces) and options such as
+#                     --token-kind uicc; skip (77) when testenv cannot run here
 #   sim_vcard_wrapper FILE ARGS...
 #                     a keyward-vcard wrapper adding ARGS (KEYWARD_VCARD=FILE
 #                     makes keyward-testenv start UICC tokens)
@@ -22,18 +23,25 @@ SIM_MOD=${KEYWARD_P11_MODULE:-$KW_TOP_BUILDDIR/pkcs11-module/.libs/keyward-pkcs1
 SIM_PROBE=$KW_TOP_BUILDDIR/drivers/uicc/kw-sim-probe
 SIM_VCARD=${KEYWARD_VCARD:-$KW_TOP_BUILDDIR/tools/vcard/keyward-vcard}
 
-sim_testenv() {
+sim_testenv() { # SECS PHASE [VAR=VALUE...] [-- TESTENV-OPTIONS...]
 	sim_secs=$1
 	sim_phase=$2
 	shift 2
+	sim_envs=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		sim_envs="$sim_envs $1"
+		shift
+	done
+	[ $# -gt 0 ] && shift
 	[ -x "$KW_TESTENV" ] || kw_fail "$KW_TESTENV not built"
 	if [ "$(id -u)" != 0 ] && ! unshare -U -r -m -n true 2>/dev/null; then
 		kw_skip "needs root or user namespaces for keyward-testenv"
 	fi
-	kw_log "keyward-testenv run ($sim_phase)"
-	env SIM_PHASE="$sim_phase" SIM_STATE="$SIM_STATE" "$@" \
+	kw_log "keyward-testenv run $* ($sim_phase)"
+	# shellcheck disable=SC2086
+	env SIM_PHASE="$sim_phase" SIM_STATE="$SIM_STATE" $sim_envs \
 		timeout -k 10 "$sim_secs" "$KW_TESTENV" run --timeout "$((sim_secs - 5))" \
-		--state-dir "$SIM_STATE" -- /bin/sh "$kw_self"
+		--state-dir "$SIM_STATE" "$@" -- /bin/sh "$kw_self"
 	sim_st=$?
 	[ "$sim_st" = 125 ] && kw_skip "keyward-testenv cannot run here (pcscd/vpcd/namespaces)"
 	return "$sim_st"

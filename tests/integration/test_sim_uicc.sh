@@ -2,7 +2,7 @@
 # SIM-card keys through a PC/SC SIM reader: keyward-vcard --uicc on vpcd
 # (the PIV applet only on logical channels, a USIM on the basic channel).
 # A token is provisioned by yubico-piv-tool as a plain PIV token, then
-# restarted as a UICC (same state) under keyward-testenv. Through the uicc
+# restarted as a UICC (same state) by keyward-testenv --token-kind uicc. Through the uicc
 # transport (configured by KEYWARD_UICC_READERS): `keyward list`, pkcs11-tool
 # -O, RSA/ECDSA signatures and RSA decryption checked with openssl. Meanwhile
 # a second logical-channel user (kw-sim-probe) keeps its own PIV session
@@ -24,8 +24,7 @@ case ${SIM_PHASE:-} in
 	SIM_STATE=$KW_TMP/state
 	mkdir -p "$SIM_STATE" || kw_fail "mkdir $SIM_STATE"
 	sim_testenv 200 provision || exit $?
-	sim_vcard_wrapper "$KW_TMP/vcard-uicc" --uicc
-	sim_testenv 200 uicc KEYWARD_VCARD="$KW_TMP/vcard-uicc"
+	sim_testenv 200 uicc -- --token-kind uicc
 	exit $?
 	;;
 provision)
@@ -36,7 +35,10 @@ esac
 
 R=$(kw_reader 0)
 TRACE=$KEYWARD_TESTENV_DIR/token-0.trace
-export KEYWARD_CONF=/nonexistent/keyward.conf KEYWARD_UICC_READERS="$R"
+# keyward-testenv names the SIM's reader for keyward (KEYWARD_UICC_READERS)
+[ "$KEYWARD_TESTENV_URI_0" = "uicc:pcsc:$R" ] || kw_fail "KEYWARD_TESTENV_URI_0"
+[ "$KEYWARD_UICC_READERS" = "$R;" ] || kw_fail "KEYWARD_UICC_READERS from keyward-testenv"
+export KEYWARD_CONF=/nonexistent/keyward.conf
 cd "$KW_TMP" || kw_fail "cd $KW_TMP"
 export XDG_CACHE_HOME="$KW_TMP/cache"
 : >"$TRACE"

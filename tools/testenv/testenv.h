@@ -48,6 +48,7 @@ struct kwt_opts {
 	int tokens;
 	const char *kinds;     /* --token-kind LIST, NULL: all pcsc */
 	const char *firmware;  /* --firmware X.Y.Z for new tokens */
+	const char *modem_quirks; /* --modem-quirks LIST for modem tokens */
 	const char *state_dir; /* NULL: a temporary directory */
 	int attest_ca;
 	int keep;

@@ -34,6 +34,8 @@ static const char kwt_usage_text[] =
 "                       commands on a pty, no reader); comma separated, one\n"
 "                       per token, the last one repeats\n"
 "      --firmware X.Y.Z firmware version of new tokens (5.7+: RSA-3072/4096)\n"
+"      --modem-quirks LIST  quirks of the modem tokens (keyward-vcard:\n"
+"                       bare-ccho, no-cgla, urc, slow)\n"
 "  -d, --state-dir DIR  keep token states, traces and logs in DIR (reused\n"
 "                       by later runs; never removed)\n"
 "  -a, --attest-ca      create a test attestation CA (DIR/attest-ca.pem and\n"
@@ -57,6 +59,11 @@ static const char kwt_usage_text[] =
 "  KEYWARD_TESTENV_PORT_I      its vpcd port on 127.0.0.1 (pcsc, uicc)\n"
 "  KEYWARD_TESTENV_MODEM_I     the modem's pty (modem)\n"
 "  KEYWARD_TESTENV_SERIAL_I    its serial (tokens created by this run)\n"
+"  KEYWARD_TESTENV_URI_I       its keyward transport URI (pcsc:READER,\n"
+"                              uicc:pcsc:READER or at:MODEM)\n"
+"  KEYWARD_UICC_READERS, KEYWARD_MODEM_PORTS\n"
+"                              the uicc readers and modem ports (';'-\n"
+"                              separated), so that keyward finds them\n"
 "  KEYWARD_TESTENV_VCARD       the keyward-vcard executable\n"
 "  KEYWARD_TESTENV_ATTEST_CA   the attestation CA certificate (--attest-ca)\n"
 "\n"
@@ -65,12 +72,14 @@ static const char kwt_usage_text[] =
 "vsmartcard-vpcd (Debian: apt-get install pcscd vsmartcard-vpcd);\n"
 "$KEYWARD_PCSCD and $KEYWARD_VPCD_DRIVER override their paths.\n";
 
-enum { KWT_OPT_NO_NS = 256, KWT_OPT_VERSION, KWT_OPT_KIND, KWT_OPT_FIRMWARE };
+enum { KWT_OPT_NO_NS = 256, KWT_OPT_VERSION, KWT_OPT_KIND, KWT_OPT_FIRMWARE,
+	KWT_OPT_QUIRKS };
 
 static const struct option kwt_longopts[] = {
 	{ "tokens", required_argument, NULL, 'n' },
 	{ "token-kind", required_argument, NULL, KWT_OPT_KIND },
 	{ "firmware", required_argument, NULL, KWT_OPT_FIRMWARE },
+	{ "modem-quirks", required_argument, NULL, KWT_OPT_QUIRKS },
 	{ "state-dir", required_argument, NULL, 'd' },
 	{ "attest-ca", no_argument, NULL, 'a' },
 	{ "keep", no_argument, NULL, 'k' },
@@ -148,6 +157,7 @@ kwt_parse_opt(struct kwt_opts *o, int c, const char *arg)
 	case 'd': o->state_dir = arg; return 0;
 	case KWT_OPT_KIND: o->kinds = arg; return 0;
 	case KWT_OPT_FIRMWARE: o->firmware = arg; return 0;
+	case KWT_OPT_QUIRKS: o->modem_quirks = arg; return 0;
 	case 'a': o->attest_ca = 1; return 0;
 	case 'k': o->keep = 1; return 0;
 	case 'v': o->verbose = 1; return 0;
@@ -203,6 +213,40 @@ usage:
 	return -1;
 }
 
+/* KEYWARD_TESTENV_URI_i, and the lists keyward's uicc and at transports
+ * read (kw_config.h), so that COMMAND's keyward finds SIM tokens. */
+static int
+kwt_export_sim(struct kwt_env *env)
+{
+	char name[64], uri[PATH_MAX + 16];
+	char uicc[KWT_MAX_TOKENS * 130 + 1] = "", modems[KWT_MAX_TOKENS * 256] = "";
+	size_t lu = 0, lm = 0;
+	int i, rc = 0;
+
+	for (i = 0; i < env->opt.tokens; i++) {
+		const struct kwt_token *t = &env->tok[i];
+
+		if (t->kind == KWT_KIND_MODEM) {
+			snprintf(uri, sizeof(uri), "at:%s", t->modem);
+			if (lm + strlen(t->modem) + 2 < sizeof(modems))
+				lm += (size_t)snprintf(modems + lm, sizeof(modems) - lm, "%s;",
+				    t->modem);
+		} else {
+			snprintf(uri, sizeof(uri), "%s%s", t->kind == KWT_KIND_UICC ?
+			    "uicc:pcsc:" : "pcsc:", t->reader);
+			if (t->kind == KWT_KIND_UICC &&
+			    lu + strlen(t->reader) + 2 < sizeof(uicc))
+				lu += (size_t)snprintf(uicc + lu, sizeof(uicc) - lu, "%s;",
+				    t->reader);
+		}
+		snprintf(name, sizeof(name), "KEYWARD_TESTENV_URI_%d", i);
+		rc |= setenv(name, uri, 1);
+	}
+	rc |= lu > 0 ? setenv("KEYWARD_UICC_READERS", uicc, 1) : 0;
+	rc |= lm > 0 ? setenv("KEYWARD_MODEM_PORTS", modems, 1) : 0;
+	return rc;
+}
+
 static int
 kwt_export(struct kwt_env *env)
 {
@@ -233,6 +277,7 @@ kwt_export(struct kwt_env *env)
 		snprintf(val, sizeof(val), "%lu", t->serial);
 		rc |= t->fresh ? setenv(name, val, 1) : unsetenv(name);
 	}
+	rc |= kwt_export_sim(env);
 	return rc == 0 ? 0 : -1;
 }
 

@@ -178,7 +178,7 @@ kwt_token_start(struct kwt_env *env, int i)
 {
 	struct kwt_token *t = &env->tok[i];
 	char vpcd[32], serial[24];
-	char *argv[16];
+	char *argv[20];
 	int n = 0;
 
 	t->index = i;
@@ -205,6 +205,10 @@ kwt_token_start(struct kwt_env *env, int i)
 		unlink(t->modem); /* a link left by a killed run */
 		argv[n++] = "--modem";
 		argv[n++] = t->modem;
+		if (env->opt.modem_quirks != NULL) {
+			argv[n++] = "--modem-quirks";
+			argv[n++] = (char *)env->opt.modem_quirks;
+		}
 		break;
 	}
 	if (t->fresh) {
