@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fuzz keyward's targets with libFuzzer for a while each, then fold what
-# is new into the seed corpora (minimized with -merge=1).
+# is new into the seed corpora (a set-cover merge on edge coverage).
 #
 #   fuzz/fuzz.sh BUILD_DIR SECONDS [TARGET...]
 #
@@ -46,7 +46,7 @@ for t in "$@"; do
 		status=1
 		continue
 	fi
-	"$bin" -merge=1 -max_len=8192 "$corpus" "$work/new/$t" >>"$work/$t.log" 2>&1 ||
+	"$bin" -set_cover_merge=1 -use_counters=0 -max_len=8192 "$corpus" "$work/new/$t" >>"$work/$t.log" 2>&1 ||
 		status=1
 done
 exit $status

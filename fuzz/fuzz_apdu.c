@@ -9,7 +9,8 @@
  * stays about responses), a 2-byte Le selector, a byte limiting the card's
  * answers, then the answers as chunks (2-byte length + bytes incl. SW).
  *
- * Checks: success never yields more than 64 KiB of response data, never
+ * Checks: kw_apdu's and kw_uicc's logical-channel CLA encodings agree;
+ * success never yields more than 64 KiB of response data, never
  * touches the bytes that were in resp before the call, and the commands
  * the card sees are well-formed ISO 7816-4 APDUs with the channel's CLA. */
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "fuzz_util.h"
 #include "kw_apdu.h"
 #include "kw_log.h"
+#include "uicc/kw_uicc.h"
 
 #define APDU_MAX_DATA 1200
 
@@ -60,6 +62,20 @@ answer(void *arg, kw_view cmd, kw_buf *resp)
 {
 	check_command(cmd);
 	return fz_card_answer(arg, cmd, resp);
+}
+
+/* The two CLA encoders (kw_apdu for every transport, kw_uicc re-encoding
+ * commands for its channel) must agree, and decode back to the channel. */
+static void
+check_cla(uint8_t cla, int channel)
+{
+	uint8_t a, b;
+
+	if (kw_apdu_cla_for_channel(cla, channel, &a) != KW_OK)
+		return;
+	if (kw_uicc_cla_set_channel(cla, channel, &b) != KW_OK || a != b ||
+	    kw_uicc_cla_channel(a) != channel)
+		abort();
 }
 
 static FILE *
@@ -117,6 +133,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ops.flags = (flags & 1) ? KW_TRANSPORT_EXTENDED : 0;
 	ops.channel = fz_get_channel;
 	fz_channel = (flags >> 2) % 21;
+	check_cla(a.cla, fz_channel);
 	memset(&card, 0, sizeof(card));
 	card.limit = 1 + fz_u8(&in) * 8u;
 	card.in = in;

@@ -8,7 +8,8 @@
  * private-key operation and ECDH, management-key mutual authentication,
  * PIN verify/status, version/serial, Key History, CHUID/Discovery/admin
  * data, the PIN-protected management key (read, and write's
- * read-modify-write of admin data).
+ * read-modify-write of admin data), PIN change/unblock, certificate and
+ * Key History writes, management key, retries, MOVE KEY, reset.
  *
  * Checks: outputs documented as cleared on error are; nothing crashes,
  * leaks or reads out of bounds under ASan/UBSan. */
@@ -163,6 +164,52 @@ call_objects(kw_piv *p, uint8_t op)
 	}
 }
 
+/* Writes and administration: the card's answers are status words (63Cx
+ * counters, 6Cxx, 61xx with data nobody asked for ...). */
+static void
+call_admin(kw_piv *p, uint8_t op)
+{
+	static const uint8_t pin[] = "123456", puk[] = "12345678";
+	static const uint8_t der[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+	kw_piv_key_history kh = { 1, (op & 8) ? 1 : 0, "" };
+	int tries = -2;
+
+	if (op & 8)
+		memcpy(kh.url, "https://x.example/kh", 21);
+	switch (op % 8) {
+	case 0:
+		(void)kw_piv_change_reference(p, (op & 8) ? KW_PIV_REF_PUK : KW_PIV_REF_PIN,
+		    pin, 6, puk, 8, &tries);
+		if (tries < -1 || tries > 15)
+			abort();
+		break;
+	case 1:
+		(void)kw_piv_unblock_pin(p, puk, 8, pin, 6, &tries);
+		if (tries < -1 || tries > 15)
+			abort();
+		break;
+	case 2:
+		(void)kw_piv_write_cert(p, slots[(op >> 3) % 8], der, sizeof(der));
+		break;
+	case 3:
+		(void)kw_piv_write_key_history(p, &kh);
+		break;
+	case 4:
+		(void)kw_piv_set_mgmt_key(p, mgmt_algs[(op >> 3) % 4], mgmt_key,
+		    kw_piv_mgmt_key_len(mgmt_algs[(op >> 3) % 4]), (op & 0x20) != 0);
+		break;
+	case 5:
+		(void)kw_piv_set_retries(p, 5, 5);
+		break;
+	case 6:
+		(void)kw_piv_move_key(p, slots[(op >> 3) % 8], slots[(op >> 5) % 8]);
+		break;
+	default:
+		(void)kw_piv_reset(p);
+		break;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -185,12 +232,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (prog.n > 0 && calls++ < CLIENT_MAX_CALLS) {
 		op = fz_u8(&prog);
 		arg = fz_u8(&prog);
-		switch (op % 5) {
+		switch (op % 6) {
 		case 0: (void)kw_piv_select(p); break;
 		case 1: call_data(p, arg); break;
 		case 2: call_key(p, arg); break;
 		case 3: call_auth(p, arg); break;
-		default: call_objects(p, arg); break;
+		case 4: call_objects(p, arg); break;
+		default: call_admin(p, arg); break;
 		}
 	}
 done:
