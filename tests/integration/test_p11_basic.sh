@@ -12,7 +12,7 @@
 # waking a blocked C_WaitForSlotEvent (pkcs11-module/p11-hotplug-check).
 . "${KW_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 kw_init "$0" "$@"
-kw_need yubico-piv-tool pkcs11-tool openssl
+kw_need yubico-piv-tool pkcs11-tool openssl xxd
 MOD=${KEYWARD_P11_MODULE:-$KW_TOP_BUILDDIR/pkcs11-module/.libs/keyward-pkcs11.so}
 kw_need_file "$MOD"
 kw_in_testenv 280 --tokens 2
@@ -177,7 +177,15 @@ KEYWARD_MGMT_KEY=$MK p11pin --keypairgen --key-type EC:prime256v1 --id 09
 kw_grep 'ID: *09' "$KW_OUT" "key generated with KEYWARD_MGMT_KEY"
 p11 --login --login-type so --so-pin "$MK" --keypairgen --key-type EC:prime256v1 --id 0a
 kw_grep 'ID: *0a' "$KW_OUT" "key generated after an SO login with the management key"
-kw_pass "management key: default refused, KEYWARD_MGMT_KEY and SO login work"
+# PIN-protected management key (YubiKey style: 5FC109 = 88 { 89 key }), read
+# after C_Login
+printf '\210\032\211\030' >printed.bin
+printf '%s' "$MK" | xxd -r -p >>printed.bin
+kw_run yubico-piv-tool -r "$(kw_reader 0)" -k"$MK" -a write-object --id 0x5FC109 \
+	--format binary -i printed.bin
+p11pin --keypairgen --key-type EC:prime256v1 --id 0b
+kw_grep 'ID: *0b' "$KW_OUT" "key generated with the PIN-protected management key"
+kw_pass "management key: default refused; KEYWARD_MGMT_KEY, SO login and PIN-protected key work"
 
 # --- PIN change, blocking, and unblock with the PUK (C_SetPIN while blocked) --------
 p11 --login --pin 123456 --change-pin --new-pin 654321
