@@ -70,7 +70,9 @@ static const char kwt_usage_text[] =
 "keyward-vcard is $KEYWARD_VCARD, else next to this program (or in\n"
 "../vcard/ of a build tree), else found in PATH. Needs pcscd and\n"
 "vsmartcard-vpcd (Debian: apt-get install pcscd vsmartcard-vpcd);\n"
-"$KEYWARD_PCSCD and $KEYWARD_VPCD_DRIVER override their paths.\n";
+"$KEYWARD_PCSCD and $KEYWARD_VPCD_DRIVER override their paths.\n"
+"$KEYWARD_TESTENV_TOKEN_KIND and $KEYWARD_TESTENV_MODEM_QUIRKS are the\n"
+"defaults of --token-kind and --modem-quirks (a whole suite on SIM tokens).\n";
 
 enum { KWT_OPT_NO_NS = 256, KWT_OPT_VERSION, KWT_OPT_KIND, KWT_OPT_FIRMWARE,
 	KWT_OPT_QUIRKS };
@@ -171,6 +173,20 @@ kwt_parse_opt(struct kwt_opts *o, int c, const char *arg)
 
 static char *kwt_shell_argv[2];
 
+/* Defaults from the environment, so that a whole suite runs on other
+ * token kinds unchanged: KEYWARD_TESTENV_TOKEN_KIND=uicc make check. */
+static void
+kwt_env_defaults(struct kwt_opts *o)
+{
+	const char *v;
+
+	if (o->kinds == NULL && (v = getenv("KEYWARD_TESTENV_TOKEN_KIND")) != NULL && *v)
+		o->kinds = v;
+	if (o->modem_quirks == NULL && (v = getenv("KEYWARD_TESTENV_MODEM_QUIRKS")) != NULL &&
+	    *v)
+		o->modem_quirks = v;
+}
+
 /* argv[1] is the verb. Returns 0, 1 (help shown) or -1. */
 static int
 kwt_parse_args(struct kwt_opts *o, int argc, char **argv)
@@ -197,6 +213,7 @@ kwt_parse_args(struct kwt_opts *o, int argc, char **argv)
 		if ((rc = kwt_parse_opt(o, c, optarg)) != 0)
 			return rc < 0 ? -1 : 1;
 	if (shell && optind == argc) {
+		kwt_env_defaults(o);
 		sh = getenv("SHELL");
 		kwt_shell_argv[0] = (char *)(sh != NULL && *sh ? sh : "/bin/sh");
 		o->cmd = kwt_shell_argv;
@@ -207,6 +224,7 @@ kwt_parse_args(struct kwt_opts *o, int argc, char **argv)
 		goto usage;
 	}
 	o->cmd = argv + optind;
+	kwt_env_defaults(o);
 	return 0;
 usage:
 	fputs(kwt_usage_text, stderr);
