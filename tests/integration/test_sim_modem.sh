@@ -9,7 +9,8 @@
 # line, ERROR mid-command, no reply, the port vanishing) gives a clear error
 # within a bounded time and no crash; the modem works again afterwards. A
 # port ModemManager holds, or one locked by a live process, is refused with
-# a message that says so; a stale lock file is taken over.
+# a message that says so; a stale lock file is taken over. Finally the same
+# through keyward-testenv --token-kind modem --modem-quirks.
 . "${KW_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 kw_init "$0" "$@"
 kw_need yubico-piv-tool pkcs11-tool openssl
@@ -18,10 +19,24 @@ kw_need yubico-piv-tool pkcs11-tool openssl
 . "$KW_SRC/test_sim_lib.sh"
 kw_need_file "$SIM_MOD" "$SIM_VCARD"
 
-if [ "${SIM_PHASE:-}" = provision ]; then
+case ${SIM_PHASE:-} in
+provision)
 	kw_provision "$KW_TMP"
 	exit 0
-fi
+	;;
+testenv-modem)
+	# keyward-testenv --token-kind modem: the port is named for keyward
+	[ "$KEYWARD_TESTENV_URI_0" = "at:$KEYWARD_TESTENV_MODEM_0" ] || kw_fail "URI_0"
+	[ "$KEYWARD_MODEM_PORTS" = "$KEYWARD_TESTENV_MODEM_0;" ] || kw_fail "KEYWARD_MODEM_PORTS"
+	export KEYWARD_CONF=/nonexistent KEYWARD_LOCK_DIR=$KW_TMP
+	kw_run "$KW_TOP_BUILDDIR/tools/keyward/keyward" list
+	kw_grep "uri: *at:$KEYWARD_TESTENV_MODEM_0" "$KW_OUT" "keyward list"
+	sim_sign "$KW_TMP"
+	grep -q '^> 01A4040005A000000308' "$KEYWARD_TESTENV_DIR/token-0.trace" ||
+		kw_fail "+CSIM (no-cgla) not used on channel 1"
+	exit 0
+	;;
+esac
 
 SIM_STATE=$KW_TMP/state
 mkdir -p "$SIM_STATE" || kw_fail "mkdir $SIM_STATE"
@@ -124,3 +139,7 @@ for f in garbage:'unexpected line' error-mid:'answered ERROR' \
 	fi
 	kw_pass "fault ${f%%:*}: clear error in ${t}s (status $st)"
 done
+
+# --- keyward-testenv's modem tokens (same state, quirks through testenv) -------
+sim_testenv 200 testenv-modem -- --token-kind modem --modem-quirks no-cgla,urc || exit $?
+kw_pass "keyward-testenv --token-kind modem --modem-quirks: listed, signs"
