@@ -156,6 +156,29 @@ fail:
 	return false;
 }
 
+/* The transport reported a removal or a reset. Re-open at once: the same
+ * token (same serial) back is a reset, e.g. by another process: sessions
+ * and objects stay, logins are gone (the card forgot the PIN and we never
+ * resend it). Otherwise the token is lost: objects, sessions, logins. */
+static bool
+token_recover(kwp11_token *tok)
+{
+	char serial[sizeof(tok->serial)];
+	bool had = tok->have_serial && tok->present;
+
+	memcpy(serial, tok->serial, sizeof(serial));
+	kw_piv_free(&tok->piv);
+	kw_transport_free(&tok->t);
+	tok->present = false;
+	if (had && token_open(tok) && tok->have_serial && strcmp(serial, tok->serial) == 0) {
+		kw_debug("%.64s: token reset, logins forgotten", tok->uri);
+		kwp11_login_clear(tok);
+		return true;
+	}
+	kwp11_token_lost(tok);
+	return false;
+}
+
 bool
 kwp11_token_probe(kwp11_token *tok)
 {
@@ -164,7 +187,8 @@ kwp11_token_probe(kwp11_token *tok)
 	if (tok->t != NULL && tok->present) {
 		if (kw_transport_present(tok->t) == KW_OK)
 			return true;
-		kwp11_token_lost(tok);
+		if (token_recover(tok))
+			return true;
 	}
 	if (tok->t != NULL)
 		kwp11_token_lost(tok);
@@ -246,8 +270,11 @@ kwp11_token_fail(kwp11_token *tok, kw_rv rv)
 {
 	switch (rv) {
 	case KW_ERR_CARD_REMOVED:
-	case KW_ERR_NO_CARD:
 	case KW_ERR_SERVICE_GONE:
+		/* removed, or reset under us: the operation is lost either way */
+		(void)token_recover(tok);
+		return CKR_DEVICE_REMOVED;
+	case KW_ERR_NO_CARD:
 	case KW_ERR_NO_SERVICE:
 	case KW_ERR_NO_READER:
 		kwp11_token_lost(tok);
