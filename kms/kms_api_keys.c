@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/x509.h>
+
 #include "kms_api.h"
 #include "kms_ca.h"
 #include "kms_escrow.h"
@@ -73,6 +75,9 @@ static bool
 read_spki(const kms_req *req, kms_resp *resp, kw_buf *spki)
 {
 	const char *b64 = kms_req_str(req, resp, "ephemeral_key", 4096);
+	const unsigned char *p;
+	EVP_PKEY *pk;
+	bool ok;
 
 	if (b64 == NULL)
 		return false;
@@ -80,7 +85,16 @@ read_spki(const kms_req *req, kms_resp *resp, kw_buf *spki)
 		kms_resp_error(resp, 400, "bad_request", "ephemeral_key is not base64");
 		return false;
 	}
-	return true;
+	p = spki->data;
+	pk = d2i_PUBKEY(NULL, &p, (long)spki->len);
+	ok = pk != NULL && p == spki->data + spki->len &&
+	    EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA && EVP_PKEY_get_bits(pk) >= 2048 &&
+	    EVP_PKEY_get_bits(pk) <= 8192;
+	EVP_PKEY_free(pk);
+	if (!ok)
+		kms_resp_error(resp, 400, "bad_key", "ephemeral_key must be a DER "
+		    "SubjectPublicKeyInfo of an RSA key of 2048 to 8192 bits");
+	return ok;
 }
 
 void

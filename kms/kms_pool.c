@@ -37,7 +37,7 @@ refill(void *arg)
 	kms_ctx *ctx = arg;
 	kms_pool *p = ctx->pool;
 	kms_key_type type = kms_key_type_parse(ctx->cfg.enc_key_type);
-	char label[40], hex[17];
+	char label[40], tmp[40], hex[17];
 	struct timespec ts;
 	size_t level = count(ctx);
 
@@ -51,9 +51,13 @@ refill(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&p->mu);
+		/* Generated under a temporary label and published by a relabel,
+		 * so a claim never sees a key pair still being written. */
 		if (kms_random_hex(hex, 8) == KW_OK) {
+			snprintf(tmp, sizeof(tmp), "gen-%s", hex);
 			snprintf(label, sizeof(label), "%s%s", KMS_LABEL_POOL_PREFIX, hex);
-			if (kms_hsm_gen_keypair(ctx->hsm, type, label, true, NULL) != KW_OK)
+			if (kms_hsm_gen_keypair(ctx->hsm, type, tmp, true, NULL) != KW_OK ||
+			    kms_hsm_relabel(ctx->hsm, tmp, label) != KW_OK)
 				kw_err("pool: key generation failed");
 		}
 		level = count(ctx);

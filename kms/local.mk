@@ -39,6 +39,7 @@ kms_kwkms_tool_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kms/client $(CRYPTO_CFLAGS)
 kms_kwkms_tool_LDADD = kms/client/libkwkms.la src/libkeyward.la $(CRYPTO_LIBS) \
 	$(JANSSON_LIBS) $(CURL_LIBS)
 
-KMS_SH_TESTS = tests/kms/kms-init.sh
+KMS_SH_TESTS = tests/kms/kms-init.sh tests/kms/kms-validation.sh \
+	tests/kms/kms-password.sh tests/kms/kms-issue.sh
 TESTS += $(KMS_SH_TESTS)
 EXTRA_DIST += $(KMS_SH_TESTS) tests/kms/kms-env.sh tests/kms/smtp_sink.py

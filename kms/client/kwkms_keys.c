@@ -14,6 +14,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "kw_tlv.h"
 #include "kwkms.h"
 #include "kwkms_int.h"
 
@@ -79,6 +80,34 @@ fail:
 	return rv;
 }
 
+/* SoftHSMv2 2.6's CKM_AES_KEY_WRAP_PAD writes the padded length, not the
+ * key's length, into the RFC 5649 message length indicator, so unwrapping
+ * leaves up to 7 zero bytes after the key. Trim them only when the DER
+ * SEQUENCE ends exactly there and the tail is all zeros. */
+static kw_rv
+trim_der_padding(kw_secret *k)
+{
+	kw_view v = kw_view_make(k->ptr, k->len);
+	uint32_t tag;
+	kw_view val;
+	size_t der_len, pad, i;
+
+	if (kw_tlv_get(&v, &tag, &val) != KW_OK || tag != 0x30)
+		return KW_ERR_FORMAT;
+	der_len = k->len - v.len;
+	pad = v.len;
+	if (pad == 0)
+		return KW_OK;
+	if (pad >= 8)
+		return KW_ERR_TRAILING;
+	for (i = der_len; i < k->len; i++)
+		if (k->ptr[i] != 0)
+			return KW_ERR_TRAILING;
+	kw_memzero(k->ptr + der_len, pad);
+	k->len = der_len;
+	return KW_OK;
+}
+
 kw_rv
 kwkms_unwrap_key(EVP_PKEY *eph, const char *etk_b64, const char *wk_b64,
     kw_secret *pkcs8)
@@ -93,6 +122,8 @@ kwkms_unwrap_key(EVP_PKEY *eph, const char *etk_b64, const char *wk_b64,
 	    (rv = b64_decode(wk_b64, &wk)) == KW_OK &&
 	    (rv = oaep_decrypt(eph, kw_buf_view(&etk), &tk)) == KW_OK)
 		rv = kwp_unwrap(&tk, kw_buf_view(&wk), pkcs8);
+	if (rv == KW_OK && (rv = trim_der_padding(pkcs8)) != KW_OK)
+		kw_secret_free(pkcs8);
 	kw_secret_free(&tk);
 	kw_buf_free(&etk);
 	kw_buf_free(&wk);
