@@ -79,6 +79,7 @@ typedef struct kwp11_token {
 	kw_transport *t;
 	kw_piv *piv;
 	bool present;              /* token present and identified as PIV */
+	bool not_piv;              /* a card without the PIV applet (t kept open) */
 	bool have_serial, have_version;
 	char serial[40];           /* YubiKey serial (decimal) or CHUID GUID (hex) */
 	uint8_t version[3];

@@ -65,6 +65,7 @@ kwp11_token_lost(kwp11_token *tok)
 	kw_piv_free(&tok->piv);
 	kw_transport_free(&tok->t);
 	tok->present = false;
+	tok->not_piv = false;
 	tok->have_serial = tok->have_version = false;
 	tok->has_metadata = -1;
 	tok->pin_tries = -1;
@@ -146,6 +147,11 @@ token_open(kwp11_token *tok)
 		goto fail;
 	if ((rv = token_identify(tok)) != KW_OK) {
 		kw_debug("%.64s: no PIV token: %s", tok->uri, kw_strerror(rv));
+		if (rv == KW_ERR_NOT_FOUND || rv == KW_ERR_INS_UNKNOWN || rv == KW_ERR_WRONG_PARAMS) {
+			/* a card without PIV: not asked again while it stays */
+			tok->not_piv = true;
+			return false;
+		}
 		goto fail;
 	}
 	tok->present = true;
@@ -184,6 +190,11 @@ kwp11_token_probe(kwp11_token *tok)
 {
 	if (!tok->reader_present)
 		return false;
+	if (tok->t != NULL && tok->not_piv) {
+		if (kw_transport_present(tok->t) == KW_OK)
+			return false;
+		kwp11_token_lost(tok);
+	}
 	if (tok->t != NULL && tok->present) {
 		if (kw_transport_present(tok->t) == KW_OK)
 			return true;

@@ -572,6 +572,10 @@ dispatch(p11f_card *c, kw_view cmd, kw_buf *r)
 	switch (h[1]) {
 	case 0xA4:
 		c->selects++;
+		if (c->not_piv) {
+			sw(r, 0x6A82);
+			break;
+		}
 		kw_buf_put(r, apt, sizeof(apt));
 		sw(r, 0x9000);
 		break;

@@ -24,6 +24,7 @@ typedef struct p11f_card {
 	char uri[32];
 	uint32_t serial;
 	bool removed;             /* transmit fails, reopen gives no card */
+	bool not_piv;             /* no PIV applet: SELECT gives 6A82 */
 	bool reset_once;          /* the next command fails as reset (card stays) */
 	bool no_metadata;         /* answer 6D00 to GET METADATA */
 	int key_history;          /* >0: a Key History object with this C1 count */

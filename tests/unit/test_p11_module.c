@@ -217,6 +217,22 @@ test_slots_tokens(void **state)
 	assert_int_equal(p11f_cards[0].apdus, 3);
 	assert_int_equal(p11f_cards[0].get_data, 0);
 	assert_int_equal(C_GetSlotInfo(999, &si), CKR_SLOT_ID_INVALID);
+	/* a card without PIV: no token, and not asked again while it stays */
+	assert_int_equal(C_Finalize(NULL), CKR_OK);
+	p11f_cards[0].not_piv = true;
+	p11f_cards[0].apdus = 0;
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	n = 4;
+	assert_int_equal(C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	assert_int_equal(n, 0);
+	n = 4;
+	assert_int_equal(C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	n = 4;
+	assert_int_equal(C_GetSlotList(CK_FALSE, slots, &n), CKR_OK);
+	assert_int_equal(C_GetSlotInfo(slots[0], &si), CKR_OK);
+	assert_int_equal(si.flags & CKF_TOKEN_PRESENT, 0);
+	assert_int_equal(p11f_cards[0].apdus, 1);
+	p11f_cards[0].not_piv = false;
 	/* a card without the YubiKey serial is named by its CHUID's GUID */
 	assert_int_equal(C_Finalize(NULL), CKR_OK);
 	p11f_cards[0].no_serial = true;
