@@ -17,6 +17,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "Usage: keyward-kmsd --config FILE [--init [--share-token-stdin]]\n"
 	    "       keyward-kmsd --config FILE --print-share-token\n"
+	    "       keyward-kmsd --verify-audit FILE\n"
 	    "\n"
 	    "The keyward key management service. With server.role = front it is the\n"
 	    "KMS (HTTPS API, HSM, CA, directory, email validation); with\n"
@@ -30,6 +31,7 @@ usage(FILE *f)
 	    "                           share token from standard input\n"
 	    "      --print-share-token  print the front's share token (to initialize\n"
 	    "                           a share server on another host)\n"
+	    "      --verify-audit FILE  check the hash chain of an audit log and exit\n"
 	    "  -v, --verbose            more log output (repeat for debug)\n"
 	    "  -h, --help               this help\n"
 	    "      --version            print the version\n"
@@ -47,6 +49,19 @@ read_token_stdin(char *out, size_t outsz)
 	n = strcspn(out, "\r\n");
 	out[n] = '\0';
 	return n >= 32 ? KW_OK : KW_ERR_FORMAT;
+}
+
+static int
+verify_audit(const char *path)
+{
+	size_t n = 0;
+
+	if (kms_audit_verify(path, &n) != KW_OK) {
+		fprintf(stderr, "keyward-kmsd: %s: chain broken after entry %zu\n", path, n);
+		return 1;
+	}
+	printf("%s: %zu entries, chain intact\n", path, n);
+	return 0;
 }
 
 static int
@@ -100,6 +115,7 @@ main(int argc, char **argv)
 		{ "init", no_argument, NULL, 'I' },
 		{ "share-token-stdin", no_argument, NULL, 'S' },
 		{ "print-share-token", no_argument, NULL, 'P' },
+		{ "verify-audit", required_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -117,6 +133,7 @@ main(int argc, char **argv)
 		case 'I': init = true; break;
 		case 'S': token_stdin = true; break;
 		case 'P': print_token = true; break;
+		case 'A': return verify_audit(optarg);
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("keyward-kmsd %s\n", PACKAGE_VERSION); return 0;
