@@ -195,8 +195,8 @@ kwp11_obj_set_slot(kwp11_token *tok, uint8_t slot, const kw_piv_metadata *md,
 		o.pin_policy = md != NULL ? md->pin_policy : 0;
 		o.touch_policy = md != NULL ? md->touch_policy : 0;
 		o.origin = md != NULL ? md->origin : 0;
-		if (o.alg == 0)
-			goto out;   /* unknown algorithm: not usable */
+		if (!kw_piv_alg_is_rsa(o.alg) && !kw_piv_alg_is_ec(o.alg))
+			goto out;   /* not RSA or NIST EC (e.g. Ed25519): not offered yet */
 		o.cls = CKO_PRIVATE_KEY;
 		if (pub != NULL) {
 			o.pub = pub;
