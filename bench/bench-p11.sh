@@ -2,23 +2,26 @@
 # Benchmark keyward-pkcs11 against OpenSC's PIV module and ykcs11 on the same
 # virtual token, in one run (one keyward-testenv, one provisioned token).
 #
-#   bench/bench-p11.sh [--seconds N] [--json FILE] [--help]
+#   bench/bench-p11.sh [--seconds N] [--runs N] [--json FILE] [--help]
 #
 # For each module, in a fresh process (bench/p11bench): APDUs (counted from
 # the token's trace) and wall time for cold start-up to the first certificate
 # list, C_Login, one RSA-2048 signature (first and warm), one P-256 signature
 # (9C, PIN-always), one RSA decryption, and RSA-2048 signatures/s; then a
-# table with keyward's ratios to OpenSC and ykcs11.
+# table with keyward's ratios to OpenSC and ykcs11. Each module is run --runs
+# times (default 3, interleaved); times are medians, APDU counts must agree.
 # Environment: KW_TOP_BUILDDIR (default: the current directory),
 # KEYWARD_P11_MODULE, OPENSC_P11_MODULE, YKCS11_MODULE override the modules.
 set -eu
 
 usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; }
 seconds=3
+runs=3
 json=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) seconds=$2; shift 2 ;;
+	--runs) runs=$2; shift 2 ;;
 	--json) json=$2; shift 2 ;;
 	--inside) inside=1; shift ;;
 	--help | -h) usage; exit 0 ;;
@@ -43,7 +46,7 @@ if [ -z "${inside:-}" ]; then
 		[ -x "$f" ] || { echo "bench-p11: $f not built (make -C $KW_TOP_BUILDDIR)" >&2; exit 1; }
 	done
 	exec timeout -k 10 900 "$tenv" run --timeout 880 --tokens 1 -- \
-		/bin/sh "$self" --inside --seconds "$seconds" ${json:+--json "$json"}
+		/bin/sh "$self" --inside --seconds "$seconds" --runs "$runs" ${json:+--json "$json"}
 fi
 
 out=$KEYWARD_TESTENV_DIR/bench
@@ -57,36 +60,60 @@ trace=$KEYWARD_TESTENV_DIR/token-0.trace
 # keyward twice: with an empty on-disk cache (first use of the token) and with
 # the cache the first run left (every later start). Same serial, same token.
 export XDG_CACHE_HOME="$out/cache"
+run=0
+while [ $run -lt "$runs" ]; do
+run=$((run + 1))
 rm -rf "$XDG_CACHE_HOME"
 for m in keyward-cold:$KEYWARD_P11_MODULE keyward:$KEYWARD_P11_MODULE opensc:$OPENSC_P11_MODULE ykcs11:$YKCS11_MODULE; do
 	name=${m%%:*} so=${m#*:}
 	if [ -z "$so" ] || [ ! -f "$so" ]; then
-		echo "bench-p11: $name: $so missing, skipped" >&2
+		[ $run -eq 1 ] && echo "bench-p11: $name: $so missing, skipped" >&2
 		continue
 	fi
 	pre=
 	if nm -D "$so" 2>/dev/null | grep -q ' __asan_init'; then
 		pre=$(ldd "$so" | awk '/libasan/ { print $3; exit }')
-		echo "bench-p11: note: $name is an ASan build; its numbers are not representative" >&2
+		[ $run -eq 1 ] && echo "bench-p11: note: $name is an ASan build; its numbers are not representative" >&2
 	fi
-	echo "bench-p11: $name ($so)" >&2
+	echo "bench-p11: run $run/$runs: $name ($so)" >&2
 	rc=0
 	LD_PRELOAD=$pre ASAN_OPTIONS=detect_leaks=0 "$KW_TOP_BUILDDIR/bench/p11bench" \
 		--module "$so" --trace "$trace" --seconds "$seconds" >"$out/$name.json" 2>"$out/$name.err" || rc=$?
 	[ $rc -eq 0 ] || { echo "bench-p11: $name: p11bench exit $rc:" >&2; cat "$out/$name.err" >&2; }
-	printf '{"name": "%s", "result": %s}\n' "$name" "$(cat "$out/$name.json")" >>"$out/all.json"
+	printf '{"name": "%s", "run": %d, "result": %s}\n' "$name" "$run" "$(cat "$out/$name.json")" >>"$out/all.json"
+done
 done
 [ -n "$json" ] && cp "$out/all.json" "$json"
 
 python3 - "$out/all.json" <<'PY'
 import json, sys
-runs = {}
+import statistics
+byname = {}
 for line in open(sys.argv[1]):
     try:
         d = json.loads(line)
     except ValueError:
         continue
-    runs[d["name"]] = d["result"]
+    byname.setdefault(d["name"], []).append(d["result"])
+
+def merge(results):
+    """Median time per step; APDU counts must be equal across runs (else the max, flagged)."""
+    out = {"steps": {}, "errors": sum(r.get("errors", 1) for r in results)}
+    keys = set().union(*(r.get("steps", {}).keys() for r in results))
+    for k in keys:
+        vals = [r.get("steps", {}).get(k) for r in results]
+        if all(isinstance(v, dict) for v in vals):
+            ap = [v["apdus"] for v in vals]
+            out["steps"][k] = {"ms": statistics.median(v["ms"] for v in vals), "apdus": max(ap),
+                               "rv": max(v["rv"] for v in vals), "apdus_vary": len(set(ap)) > 1}
+        elif all(isinstance(v, (int, float)) for v in vals):
+            out["steps"][k] = statistics.median(vals)
+    per = [r["steps"]["sign_loop"]["apdus"] / r["steps"]["signatures"] for r in results
+           if isinstance(r.get("steps", {}).get("sign_loop"), dict) and r["steps"].get("signatures")]
+    out["apdu_per_sig"] = statistics.median(per) if per else None
+    return out
+
+runs = {n: merge(r) for n, r in byname.items()}
 names = [n for n in ("keyward-cold", "keyward", "opensc", "ykcs11") if n in runs]
 rows = [("startup", "start-up to first cert list"), ("login", "C_Login"),
         ("rsa_sign1", "RSA-2048 sign (first)"), ("rsa_sign", "RSA-2048 sign (warm)"),
@@ -99,7 +126,9 @@ def cell(n, key):
     return s
 
 def fmt(s):
-    return "%5s APDU %8.1f ms" % (s["apdus"], s["ms"]) if s else "%20s" % "failed"
+    if not s:
+        return "%20s" % "failed"
+    return "%5s%sAPDU %8.2f ms" % (s["apdus"], "*" if s.get("apdus_vary") else " ", s["ms"])
 
 def ratio(a, b, k):
     if not a or not b or not b[k]:
@@ -110,9 +139,10 @@ def persec(n):
     st = runs[n].get("steps", {})
     if not (isinstance(st.get("sign_loop"), dict) and st["sign_loop"].get("rv") == 0):
         return None, None
-    return st.get("sign_per_s", 0), st["sign_loop"]["apdus"] / max(st.get("signatures", 1), 1)
+    return st.get("sign_per_s", 0), runs[n].get("apdu_per_sig") or 0
 
-print("APDUs and wall time per step (keyward-cold: empty on-disk cache; keyward: warm cache)")
+print("APDUs and median wall time per step over %d run(s) (keyward-cold: empty on-disk cache;"
+      " keyward: warm cache; * = APDU count varied between runs, max shown)" % max(len(r) for r in byname.values()))
 hdr = "%-30s" % "step" + "".join(" | %-20s" % n for n in names)
 print(hdr)
 print("-" * len(hdr))
