@@ -55,6 +55,7 @@ kw_pass "basic channel: USIM selected, PIV not reachable there"
 
 # --- a second logical-channel user, PIV selected and PIN verified ---------------
 rm -f go
+: >second.txt
 "$SIM_PROBE" --uri "uicc:pcsc:$R" 00A4040005A00000030800 0020008008313233343536FFFF \
 	wait:go 0020008000 00FD000000 >second.txt 2>second.err &
 second=$!
@@ -109,6 +110,7 @@ kw_pass "basic channel untouched (USIM selected, EF_IMSI same), $opened channels
 
 # --- a reset by another process: the channel is reopened, its PIN status gone ----
 rm -f go2
+: >reset.txt
 "$SIM_PROBE" --uri "uicc:pcsc:$R" 00A4040005A00000030800 0020008008313233343536FFFF \
 	wait:go2 0020008000 00A4040005A00000030800 0020008000 00FD000000 >reset.txt 2>reset.err &
 probe=$!
