@@ -18,7 +18,8 @@ KWI_TESTS = \
 	tests/interop/ssh.sh \
 	tests/interop/p11-kit.sh \
 	tests/interop/threads.sh \
-	tests/interop/two-process.sh
+	tests/interop/two-process.sh \
+	tests/interop/multi-token.sh
 TESTS += $(KWI_TESTS)
 EXTRA_DIST += $(KWI_TESTS) tests/interop/lib.sh tests/interop/provision.sh tests/interop/README.md \
 	tests/interop/build-p11test.sh
