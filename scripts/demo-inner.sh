@@ -26,7 +26,7 @@ kw=$KEYWARD
 ADDR=alice@example.test
 PIN=246810
 cd "$W"
-printf '%s\n' "$PIN" >pin
+printf '%s\n%s\n' "$PIN" "$PIN" >pin   # token login, then 9C's own PIN prompt
 printf '13579135\n' >puk
 kw_engine_conf
 

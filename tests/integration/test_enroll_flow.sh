@@ -67,6 +67,7 @@ S0=$KEYWARD_TESTENV_SERIAL_0
 S1=$KEYWARD_TESTENV_SERIAL_1
 PIN=246810
 printf '%s\n' "$PIN" >"$W/pin"
+printf '%s\n%s\n' "$PIN" "$PIN" >"$W/pin2"   # token login, then the 9C (PIN always) prompt
 printf '13579135\n' >"$W/puk"
 cd "$W" || exit 1
 kw_engine_conf || { bad "no libp11 engine"; exit 1; }
@@ -121,7 +122,7 @@ directory alice@example.test >dir1.pem
 # --- S/MIME through keyward-pkcs11 ----------------------------------------
 printf 'From: alice@example.test\r\nSubject: keyward\r\n\r\nsigned and sealed %s\r\n' "$(date +%s%N)" >msg.txt
 eng setsid -w openssl cms -sign -engine pkcs11 -keyform engine -inkey "pkcs11:serial=$S0;id=%02;type=private" \
-	-signer sign1.pem -md sha256 -in msg.txt -out signed.p7m <pin >sign.log 2>&1 ||
+	-signer sign1.pem -md sha256 -in msg.txt -out signed.p7m <pin2 >sign.log 2>&1 ||
 	{ bad "signing through the module"; cat sign.log; }
 openssl cms -verify -CAfile "$CA" -in signed.p7m -out verified.txt >verify.log 2>&1 &&
 	cmp -s msg.txt verified.txt && good "message signed with 9C through the module verifies (CA)" ||

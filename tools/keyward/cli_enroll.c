@@ -222,6 +222,31 @@ enroll_steps(kwcli_enroll_ctx *c)
 	return KW_OK;
 }
 
+/* After a failure past the token selection: what happened and that a rerun
+ * resumes (the journal and the token keep what was done). */
+static void
+stopped_hint(const kwcli_enroll_ctx *c, kw_rv rv)
+{
+	switch (rv) {
+	case KW_ERR_CARD_REMOVED: case KW_ERR_NO_CARD: case KW_ERR_NO_READER:
+	case KW_ERR_SERVICE_GONE: case KW_ERR_TRANSPORT: case KW_ERR_TIMEOUT:
+		fprintf(stderr, "keyward: the token stopped answering (%s): was it pulled "
+		    "out?\n", kw_strerror(rv));
+		break;
+	case KW_ERR_PROTOCOL:
+		if (c->kms == NULL || *kwkms_error(c->kms) == '\0')
+			fprintf(stderr, "keyward: the token stopped answering properly "
+			    "(was it pulled out?)\n");
+		break;
+	case KW_ERR_PIN_INCORRECT: case KW_ERR_PIN_BLOCKED: case KW_ERR_ARG:
+		return;
+	default:
+		break;
+	}
+	fprintf(stderr, "keyward: enrollment of token %s stopped; run the same command "
+	    "again to resume where it stopped\n", c->token_id);
+}
+
 int
 kwcli_enroll_run(const kwcli_enroll_opts *o, json_t **result)
 {
@@ -234,6 +259,8 @@ kwcli_enroll_run(const kwcli_enroll_opts *o, json_t **result)
 	if ((c.res = json_pack("{s:s,s:b}", "email", o->email, "ok", 0)) == NULL)
 		return KWCLI_ERROR;
 	rv = enroll_steps(&c);
+	if (rv != KW_OK && c.jr.j != NULL)
+		stopped_hint(&c, rv);
 	json_object_set_new(c.res, "ok", json_boolean(rv == KW_OK));
 	if (rv != KW_OK) {
 		json_object_set_new(c.res, "error", json_string(kw_strerror(rv)));

@@ -138,11 +138,14 @@ clear_rest(kwcli_enroll_ctx *c, size_t n)
 	bool has_cert, has_key;
 	kw_rv rv = KW_OK;
 
+	bool can_delete = c->tok.has_version && (c->tok.version[0] > 5 ||
+	    (c->tok.version[0] == 5 && c->tok.version[1] >= 7));
+
 	kw_buf_init(&cur, 1 << 16);
 	for (i = n; i < MAX_KEYS && rv == KW_OK; i++) {
 		slot = slot_of(i);
 		has_cert = kw_piv_read_cert(c->tok.piv, slot, &cur) == KW_OK;
-		has_key = kw_piv_get_metadata(c->tok.piv, slot, &md) == KW_OK;
+		has_key = can_delete && kw_piv_get_metadata(c->tok.piv, slot, &md) == KW_OK;
 		kw_piv_metadata_clear(&md);
 		if (!has_cert && !has_key)
 			continue;
@@ -151,8 +154,8 @@ clear_rest(kwcli_enroll_ctx *c, size_t n)
 			break;
 		if (has_cert)
 			rv = kw_piv_delete_cert(c->tok.piv, slot);
-		if (rv == KW_OK && has_key && kw_piv_delete_key(c->tok.piv, slot) != KW_OK)
-			kw_debug("slot %02X: the token cannot delete keys", slot);
+		if (rv == KW_OK && has_key)
+			rv = kw_piv_delete_key(c->tok.piv, slot);
 		(void)kw_transport_end(c->tok.t);
 	}
 	kw_buf_free(&cur);

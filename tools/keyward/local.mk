@@ -23,7 +23,10 @@ tools_keyward_keyward_LDADD = drivers/libkwdrivers.la kms/client/libkwkms.la \
 # (front + 2 share servers + SMTP sink, tests/kms/kms-env.sh) and the admin
 # verbs. All skip (77) when they cannot run.
 KEYWARD_ITESTS = tests/integration/test_keyward_list.sh \
-	tests/integration/test_keyward_pcsc.sh
+	tests/integration/test_keyward_pcsc.sh \
+	tests/integration/test_enroll_flow.sh \
+	tests/integration/test_enroll_resume.sh \
+	tests/integration/test_keyward_admin.sh
 TESTS += $(KEYWARD_ITESTS)
 EXTRA_DIST += $(KEYWARD_ITESTS) tests/integration/enroll-lib.sh
 
