@@ -63,5 +63,18 @@ MODULE_PATH = $MODULE
 init = 0
 EOC
 }
+# An ASan build of the module needs the ASan runtime loaded first in the
+# (uninstrumented) openssl process: preload the libasan the module links.
+KW_P11_PRELOAD=
+if nm -D "$MODULE" 2>/dev/null | grep -q ' __asan_init'; then
+	KW_P11_PRELOAD=$(ldd "$MODULE" | awk '/libasan/ { print $3; exit }')
+fi
 # Only engine commands see the engine (libp11 would capture plain OpenSSL).
-eng() { OPENSSL_CONF="$W/openssl-p11.cnf" "$@"; }
+eng() {
+	if [ -n "$KW_P11_PRELOAD" ]; then
+		LD_PRELOAD=$KW_P11_PRELOAD ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
+			OPENSSL_CONF="$W/openssl-p11.cnf" "$@"
+	else
+		OPENSSL_CONF="$W/openssl-p11.cnf" "$@"
+	fi
+}
