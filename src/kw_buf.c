@@ -5,6 +5,17 @@
 #include "kw_buf.h"
 #include "kw_secret.h"
 
+/* Advance past n bytes already checked to be there. NULL + 0 is undefined
+ * in C, and an empty view may have a NULL pointer: only move when n > 0. */
+static void
+view_advance(kw_view *v, size_t n)
+{
+	if (n > 0) {
+		v->ptr += n;
+		v->len -= n;
+	}
+}
+
 kw_rv
 kw_view_get_u8(kw_view *v, uint8_t *out)
 {
@@ -12,8 +23,7 @@ kw_view_get_u8(kw_view *v, uint8_t *out)
 	if (v->len < 1)
 		return KW_ERR_TRUNCATED;
 	*out = v->ptr[0];
-	v->ptr++;
-	v->len--;
+	view_advance(v, 1);
 	return KW_OK;
 }
 
@@ -24,8 +34,7 @@ kw_view_get_u16be(kw_view *v, uint16_t *out)
 	if (v->len < 2)
 		return KW_ERR_TRUNCATED;
 	*out = (uint16_t)((v->ptr[0] << 8) | v->ptr[1]);
-	v->ptr += 2;
-	v->len -= 2;
+	view_advance(v, 2);
 	return KW_OK;
 }
 
@@ -37,8 +46,7 @@ kw_view_get_u32be(kw_view *v, uint32_t *out)
 		return KW_ERR_TRUNCATED;
 	*out = ((uint32_t)v->ptr[0] << 24) | ((uint32_t)v->ptr[1] << 16) |
 	    ((uint32_t)v->ptr[2] << 8) | v->ptr[3];
-	v->ptr += 4;
-	v->len -= 4;
+	view_advance(v, 4);
 	return KW_OK;
 }
 
@@ -51,8 +59,7 @@ kw_view_get_view(kw_view *v, size_t n, kw_view *out)
 		return KW_ERR_TRUNCATED;
 	out->ptr = v->ptr;
 	out->len = n;
-	v->ptr += n;
-	v->len -= n;
+	view_advance(v, n);
 	return KW_OK;
 }
 
@@ -66,8 +73,7 @@ kw_view_get_bytes(kw_view *v, void *out, size_t n)
 	}
 	if (n > 0)
 		memcpy(out, v->ptr, n);
-	v->ptr += n;
-	v->len -= n;
+	view_advance(v, n);
 	return KW_OK;
 }
 
@@ -76,8 +82,7 @@ kw_view_skip(kw_view *v, size_t n)
 {
 	if (n > v->len)
 		return KW_ERR_TRUNCATED;
-	v->ptr += n;
-	v->len -= n;
+	view_advance(v, n);
 	return KW_OK;
 }
 
@@ -85,8 +90,7 @@ void
 kw_view_get_rest(kw_view *v, kw_view *out)
 {
 	*out = *v;
-	v->ptr += v->len;
-	v->len = 0;
+	view_advance(v, v->len);
 }
 
 kw_rv
