@@ -43,6 +43,13 @@ cd "$W" || exit 1
 for v in 12 123456 12345678 11223344 55667788 99999999 87654321; do printf '%s\n' $v >p$v; done
 left() { "$KEYWARD" status --token "$S0" --json | jq_py /dev/stdin "j['$1']['retries_left']"; }
 
+# --- token selection by RFC 7512 URI ---------------------------------------------
+"$KEYWARD" status --token "pkcs11:model=PIV;serial=$S1" --json >sel.json &&
+	jq_py sel.json 'j["serial"]' | grep -qx "$S1" && good "--token pkcs11:...;serial=N picks that token" ||
+	bad "pkcs11: URI selection"
+"$KEYWARD" status --token "pkcs11:model=PIV" 2>err; [ $? -eq 2 ] && grep -q "serial" err &&
+	good "a pkcs11: URI without serial is refused clearly" || bad "pkcs11: URI without serial"
+
 # --- pin change / unblock ------------------------------------------------------
 "$KEYWARD" pin change --token "$S0" --pin-file p123456 --new-pin-file p11223344 >out 2>err &&
 	grep -q "PIN changed" out && good "pin change" || { bad "pin change"; cat err; }

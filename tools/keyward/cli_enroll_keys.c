@@ -247,8 +247,10 @@ kwcli_enroll_enc_slots(kwcli_enroll_ctx *c)
 	}
 	if ((rv = journal_certs(c, keys, n)) != KW_OK)
 		goto fail;
-	for (i = 0; i < n && rv == KW_OK; i++)
+	for (i = 0; i < n && rv == KW_OK; i++) {
 		rv = place_key(c, i, &keys[i], arr);
+		kw_secret_free(&keys[i].pkcs8);   /* in the token now (or failed): wipe */
+	}
 	if (rv == KW_OK && (rv = clear_rest(c, n)) == KW_OK && (rv = write_history(c, n)) == KW_OK) {
 		json_object_set_new(c->jr.j, "enc_complete", json_true());
 		rv = kwcli_journal_save(&c->jr);
