@@ -10,7 +10,8 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/install-deps.sh"
 # The demo's KMS helpers talk to the servers with the curl command.
-command -v curl >/dev/null 2>&1 || apt-get install -y --no-install-recommends curl >/dev/null
+command -v curl >/dev/null 2>&1 ||
+	{ apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends curl >/dev/null; }
 bdir="${KW_DEMO_BUILDDIR:-$top/_demo}"
 echo "== building keyward in $bdir"
 "$top/scripts/build.sh" "$bdir"
