@@ -161,6 +161,11 @@ jcheck "key history: 1 retired key on the card; every certificate matches its ke
 jq_py r1.json 'j["signing"]["cert"]' >sign2.pem
 [ "$(spki sign2.pem)" != "$(spki sign1.pem)" ] && [ "$(spki sign2.pem)" = "$(slot_spki st3 9c)" ] &&
 	good "renew: a new signing key and certificate in 9C" || bad "renew signing key"
+old_serial=$(jq_py e1.json 'j["signing"]["serial"]')
+jq_py r1.json 'j.get("superseded_revoked")' | grep -qx "$old_serial" &&
+	curl -s --cacert "$FRONT_CERT" "$FRONT/v1/crl" -o crl.der &&
+	openssl crl -inform DER -in crl.der -noout -text | grep -qi "$old_serial" &&
+	good "renew revoked the replaced signing certificate (on the CRL)" || bad "superseded certificate not revoked"
 openssl cms -encrypt -aes256 -in msg.txt -out enc2.p7m dir2.pem
 decrypt 03 dir2.pem enc2.p7m dec2.txt && good "message to the new certificate decrypts with 9D" ||
 	{ bad "decrypt new"; cat dec2.txt.log; }

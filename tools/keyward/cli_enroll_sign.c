@@ -166,6 +166,43 @@ write_cert(kwcli_enroll_ctx *c, const kw_buf *der, const char *id)
 	return rv;
 }
 
+/* renew: remember the certificate being replaced (public data) ... */
+static kw_rv
+note_superseded(kwcli_enroll_ctx *c, const kw_buf *cur)
+{
+	kwcli_cert_info ci;
+
+	if (c->o->mode != KWCLI_RENEW || kwcli_journal_str(&c->jr, "superseded") != NULL)
+		return KW_OK;
+	kwcli_cert_parse(cur, &ci);
+	if (!ci.ok)
+		return KW_OK;
+	return kwcli_journal_set_str(&c->jr, "superseded", ci.serial);
+}
+
+/* ... and revoke it (reason superseded) once its successor is on the token.
+ * A failure is reported, kept in the journal and retried by the next run;
+ * the token is complete either way. */
+static void
+revoke_superseded(kwcli_enroll_ctx *c)
+{
+	const char *serial = kwcli_journal_str(&c->jr, "superseded");
+	kw_rv rv;
+
+	if (serial == NULL)
+		return;
+	kwcli_progress(c, "revoking the replaced signing certificate %s (superseded)", serial);
+	rv = kwcli_enroll_kms_session(c);
+	if (rv == KW_OK)
+		rv = kwkms_revoke(c->kms, serial, 4);
+	if (rv == KW_OK || (rv == KW_ERR_PROTOCOL && kwkms_status(c->kms) == 404)) {
+		json_object_set_new(c->res, "superseded_revoked", json_string(serial));
+		kwcli_journal_set_str(&c->jr, "superseded", NULL);
+		(void)kwcli_journal_save(&c->jr);
+	} else
+		kwcli_kms_report(c->kms, "the replaced signing certificate is still valid", rv);
+}
+
 static void
 report(kwcli_enroll_ctx *c, const kw_buf *der, bool reused)
 {
@@ -189,20 +226,24 @@ kwcli_enroll_sign_slot(kwcli_enroll_ctx *c)
 	char id[65] = "";
 	kw_rv rv;
 
+	bool has_cur;
+
 	kw_buf_init(&der, 1 << 16);
 	kw_buf_init(&cur, 1 << 16);
 	if ((rv = slot_pubkey(c, &pub, NULL)) != KW_OK)
 		goto fail;
 	if (pub != NULL && (rv = kwcli_pubkey_id(pub, id)) != KW_OK)
 		goto fail;
-	if (pub != NULL && done != NULL && strcmp(done, id) == 0 &&
-	    kw_piv_read_cert(c->tok.piv, SLOT, &cur) == KW_OK &&
+	has_cur = kw_piv_read_cert(c->tok.piv, SLOT, &cur) == KW_OK;
+	if (pub != NULL && done != NULL && strcmp(done, id) == 0 && has_cur &&
 	    kwcli_cert_matches_key(cur.data, cur.len, pub)) {
 		kwcli_progress(c, "slot 9C: signing key and certificate already in place");
 		report(c, &cur, true);
 		goto fail;
 	}
 	if (pub == NULL || mine == NULL || strcmp(mine, id) != 0) {
+		if (has_cur && (rv = note_superseded(c, &cur)) != KW_OK)
+			goto fail;
 		EVP_PKEY_free(pub);
 		pub = NULL;
 		if ((rv = generate(c, &pub)) != KW_OK || (rv = kwcli_pubkey_id(pub, id)) != KW_OK)
@@ -212,6 +253,7 @@ kwcli_enroll_sign_slot(kwcli_enroll_ctx *c)
 	if ((rv = certify(c, pub, &der)) != KW_OK || (rv = write_cert(c, &der, id)) != KW_OK)
 		goto fail;
 	report(c, &der, false);
+	revoke_superseded(c);
 fail:
 	EVP_PKEY_free(pub);
 	kw_buf_free(&der);

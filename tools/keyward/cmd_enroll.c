@@ -53,9 +53,10 @@ static const char renew_usage[] =
     "                     [enroll's options]\n"
     "\n"
     "Renew an enrolled token: a new signing key in 9C and its certificate (before\n"
-    "the old one expires), and the encryption keys brought up to date (after a\n"
-    "rotation at the KMS the new key goes to 9D and the history moves down the\n"
-    "retired slots). Needs the email validation again. Resumable like enroll.\n"
+    "the old one expires; the replaced certificate is revoked as superseded), and\n"
+    "the encryption keys brought up to date (after a rotation at the KMS the new\n"
+    "key goes to 9D and the history moves down the retired slots). Needs the\n"
+    "email validation again. Resumable like enroll.\n"
     "See `keyward enroll --help` for the options.\n";
 
 static const char recover_usage[] =
