@@ -103,8 +103,8 @@ kw_verb enroll ref bob@example.test --token "$S1" --pin-file pin --puk-file puk 
 	{ bad "reference enrollment"; cat ref.err; }
 shape "$S1" bob@example.test >ref.shape
 
-# --- 1. token pulled right after GENERATE in 9C --------------------------------
-pull_on '^> 0047009C'
+# --- 1. token pulled right after GENERATE in 9C (at the attestation) ----------
+pull_on '^> 00F99C'
 kw_verb enroll i1 alice@example.test --token "$S0" --pin-file pin --puk-file puk
 rc=$?
 wait "$WATCH" && [ $rc -ne 0 ] && good "pulled after key generation: enroll fails ($rc)" ||

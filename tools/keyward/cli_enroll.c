@@ -170,6 +170,7 @@ journal_open(kwcli_enroll_ctx *c)
 		if ((rv = kwcli_journal_set_str(&c->jr, "pending", mode)) != KW_OK)
 			return rv;
 	}
+	c->was_complete = json_is_true(json_object_get(c->jr.j, "complete"));
 	json_object_del(c->jr.j, "complete");
 	return kwcli_journal_save(&c->jr);
 }
@@ -207,6 +208,11 @@ enroll_steps(kwcli_enroll_ctx *c)
 	    (rv = kwkms_new(c->o->kms_url, c->o->kms_ca, &c->kms)) != KW_OK)
 		return rv;
 	if ((rv = initialize(c)) != KW_OK)
+		return rv;
+	/* Validate the address before any key is made (a rerun of a finished
+	 * enrollment needs the KMS only if the token lost something). */
+	if ((!c->was_complete || c->o->mode != KWCLI_ENROLL) &&
+	    (rv = kwcli_enroll_kms_session(c)) != KW_OK)
 		return rv;
 	if ((rv = kwcli_enroll_sign_slot(c)) != KW_OK)
 		return rv;
