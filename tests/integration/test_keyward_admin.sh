@@ -116,6 +116,9 @@ d1=$(jq_py rec.json 'j["encryption"]["slots"][0]["serial"]')
 s1=$(jq_py rec.json 'j["signing"]["serial"]')
 [ -n "$d0" ] && [ "$d0" = "$d1" ] && [ -n "$s1" ] && [ "$s1" != "$lost" ] && good "replacement: same encryption certificate, new signing certificate" ||
 	bad "recover result ($d0/$d1, $s1/$lost)"
+kw_verb recover rec2 dave@example.test --token "$S1" --pin-file p11223344 --revoke "$lost" &&
+	jq_py rec2.json 'j["revoked"]' | grep -q "$lost" && good "recover run again: the revocation is not an error" ||
+	{ bad "recover rerun"; cat rec2.err; }
 curl -s --cacert "$FRONT_CERT" "$FRONT/v1/crl" -o crl.der && openssl crl -inform DER -in crl.der -noout -text |
 	grep -qi "$lost" && good "revoked certificate on the CRL" || bad "CRL lacks $lost"
 

@@ -180,15 +180,23 @@ journal_open(kwcli_enroll_ctx *c)
 static kw_rv
 kms_revoke_old(kwcli_enroll_ctx *c)
 {
+	const char *done = kwcli_journal_str(&c->jr, "revoked");
 	kw_rv rv;
 
+	if (done != NULL && strcmp(done, c->o->revoke) == 0) {
+		json_object_set_new(c->res, "revoked", json_string(c->o->revoke));
+		return KW_OK;   /* a rerun: revoked by the interrupted run */
+	}
 	if ((rv = kwcli_enroll_kms_session(c)) != KW_OK)
 		return rv;
 	kwcli_progress(c, "revoking the lost token's signing certificate %s", c->o->revoke);
-	if ((rv = kwkms_revoke(c->kms, c->o->revoke, 1)) != KW_OK)
+	if ((rv = kwkms_revoke(c->kms, c->o->revoke, 1)) != KW_OK) {
 		kwcli_kms_report(c->kms, "revocation failed", rv);
-	else
-		json_object_set_new(c->res, "revoked", json_string(c->o->revoke));
+		return rv;
+	}
+	json_object_set_new(c->res, "revoked", json_string(c->o->revoke));
+	if ((rv = kwcli_journal_set_str(&c->jr, "revoked", c->o->revoke)) == KW_OK)
+		rv = kwcli_journal_save(&c->jr);
 	return rv;
 }
 
