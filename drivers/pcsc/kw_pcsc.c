@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <PCSC/reader.h>
+
 #include "kw_log.h"
 #include "kw_pcsc_int.h"
 
@@ -292,6 +294,32 @@ pcsc_reset(void *ctx)
 	return KW_OK;
 }
 
+/* SCardBeginTransaction without a thread when nobody holds the reader.
+ * pcsc-lite's client retries a held reader's SCardBeginTransaction (and
+ * SCardStatus, SCardTransmit, SCardReconnect) forever; SCardGetAttrib is
+ * not retried and pcscd answers it SCARD_E_SHARING_VIOLATION at once while
+ * another handle holds a transaction (its other errors, e.g. an attribute
+ * the driver lacks, come after that check and mean "not held"). Only a
+ * held reader costs the bounded helper's watchdog thread. A transaction
+ * taken by someone else between the two calls makes us wait for it like
+ * any other PC/SC client would. */
+static LONG
+pcsc_begin_call(pcsc_tr *p, bool *timed_out)
+{
+	BYTE atr[MAX_ATR_SIZE];
+	DWORD alen = sizeof(atr);
+	LONG rc;
+
+	*timed_out = false;
+	rc = SCardGetAttrib(p->card, SCARD_ATTR_ATR_STRING, atr, &alen);
+	if (rc == SCARD_W_RESET_CARD || rc == SCARD_W_REMOVED_CARD ||
+	    kw_pcsc_rv(rc, true) == KW_ERR_SERVICE_GONE)
+		return rc;
+	if (rc != SCARD_E_SHARING_VIOLATION)
+		return SCardBeginTransaction(p->card);
+	return kw_pcsc_call_bounded(p->card, p->lock_timeout_ms, call_begin, NULL, timed_out);
+}
+
 static kw_rv
 pcsc_begin(void *ctx)
 {
@@ -308,7 +336,7 @@ pcsc_begin(void *ctx)
 	}
 	if ((rv = pcsc_ensure_connected(p)) != KW_OK)
 		return rv;
-	rc = kw_pcsc_call_bounded(p->card, p->lock_timeout_ms, call_begin, NULL, &timed_out);
+	rc = pcsc_begin_call(p, &timed_out);
 	if (timed_out)
 		return pcsc_held(p);
 	if (rc != SCARD_S_SUCCESS)

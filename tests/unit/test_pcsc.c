@@ -246,11 +246,16 @@ static void
 test_transaction_nesting(void **state)
 {
 	kw_transport *t = NULL;
+	unsigned threads;
 
 	(void)state;
 	fake_add_reader(R0, true);
 	assert_int_equal(kw_transport_open("pcsc:" R0, &t), KW_OK);
+	threads = fake_threads_created();
 	assert_int_equal(kw_transport_begin(t), KW_OK);
+	/* nobody else holds the reader: one sharing check, no watchdog thread */
+	assert_int_equal(fake_get()->getattrib, 1);
+	assert_int_equal(fake_threads_created(), threads);
 	assert_int_equal(kw_transport_begin(t), KW_OK);
 	assert_int_equal(xmit(t, "select"), KW_OK);
 	assert_int_equal(kw_transport_end(t), KW_OK);
@@ -284,6 +289,7 @@ static void
 test_transaction_bounded(void **state)
 {
 	kw_transport *t = NULL;
+	unsigned threads;
 	long t0;
 
 	(void)state;
@@ -292,9 +298,12 @@ test_transaction_bounded(void **state)
 	assert_int_equal(kw_transport_open("pcsc:" R0, &t), KW_OK);
 	fake_set_locked_by_other(true);
 	t0 = now_ms();
+	threads = fake_threads_created();
 	assert_int_equal(kw_transport_begin(t), KW_ERR_SHARING);
 	assert_true(now_ms() - t0 >= 90);
 	assert_true(now_ms() - t0 < 2000);
+	/* held: the wait ran under the watchdog thread */
+	assert_int_equal(fake_threads_created(), threads + 1);
 	/* The other process lets go: the next operation reconnects and works. */
 	fake_set_locked_by_other(false);
 	assert_int_equal(kw_transport_begin(t), KW_OK);

@@ -1,5 +1,7 @@
 /* The fake SCard* layer for tests/unit/test_pcsc (see test_pcsc_fake.h).
  * It models only what keyward's driver relies on, with pcsc-lite's codes. */
+#include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,6 +490,29 @@ SCardDisconnect(SCARDHANDLE h, DWORD disp)
 	return rc;
 }
 
+/* Count the threads the code under test starts (the bounded-wait helpers):
+ * this definition interposes libc's for the test program. */
+static unsigned threads_created;
+
+int
+pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "pthread_create");
+	if (real == NULL)
+		return EAGAIN;
+	__atomic_add_fetch(&threads_created, 1, __ATOMIC_RELAXED);
+	return real(th, attr, fn, arg);
+}
+
+unsigned
+fake_threads_created(void)
+{
+	return __atomic_load_n(&threads_created, __ATOMIC_RELAXED);
+}
+
 LONG
 SCardBeginTransaction(SCARDHANDLE h)
 {
@@ -547,6 +572,27 @@ SCardTransmit(SCARDHANDLE h, const SCARD_IO_REQUEST *pci, LPCBYTE cmd, DWORD cmd
 	memcpy(resp, F.resp, F.resp_len);
 	*resp_len = (DWORD)F.resp_len;
 out:
+	unlock();
+	return rc;
+}
+
+/* pcscd checks the sharing state first and the client does not retry:
+ * SCARD_E_SHARING_VIOLATION at once while another process holds the reader. */
+LONG
+SCardGetAttrib(SCARDHANDLE h, DWORD id, LPBYTE attr, LPDWORD attr_len)
+{
+	fake_handle *fh;
+	LONG rc;
+
+	(void)id;
+	(void)attr;
+	lock();
+	F.c.getattrib++;
+	if ((rc = handle_check(h, &fh)) == SCARD_S_SUCCESS && F.locked_by_other)
+		rc = SCARD_E_SHARING_VIOLATION;
+	else if (rc == SCARD_S_SUCCESS)
+		rc = SCARD_E_UNSUPPORTED_FEATURE;   /* this fake reader has no attributes */
+	*attr_len = 0;
 	unlock();
 	return rc;
 }

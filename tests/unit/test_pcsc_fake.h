@@ -14,7 +14,7 @@
 
 typedef struct fake_counters {
 	unsigned establish, release, connect, reconnect, disconnect;
-	unsigned begin, end, transmit, status, list, cancel;
+	unsigned begin, end, transmit, status, list, cancel, getattrib;
 	DWORD last_reconnect_init;        /* SCARD_LEAVE_CARD / SCARD_RESET_CARD */
 	const SCARD_IO_REQUEST *last_pci;
 	uint8_t last_cmd[300];
@@ -37,5 +37,8 @@ void fake_set_transmit_rc(LONG rc);          /* fail the next transmit */
 void fake_grow_during_list(const char *name);
 fake_counters *fake_get(void);
 int fake_open_objects(void);                 /* contexts + card handles alive */
+
+/* Threads started by the code under test since the program began. */
+unsigned fake_threads_created(void);
 
 #endif
