@@ -110,6 +110,17 @@ out:
 	return ok;
 }
 
+/* Extended APDUs (one exchange per certificate or RSA operation) unless
+ * KEYWARD_SHORT_APDU=1; the PIV client falls back to short APDUs by itself
+ * at the first refusal, for as long as this token stays inserted. */
+static bool
+extended_wanted(void)
+{
+	const char *s = getenv("KEYWARD_SHORT_APDU");
+
+	return s == NULL || strcmp(s, "1") != 0;
+}
+
 /* SELECT + version + serial, in one transaction. */
 static kw_rv
 token_identify(kwp11_token *tok)
@@ -145,6 +156,7 @@ token_open(kwp11_token *tok)
 		return false;
 	if (kw_piv_new(tok->t, &tok->piv) != KW_OK)
 		goto fail;
+	kw_piv_set_extended(tok->piv, extended_wanted());
 	if ((rv = token_identify(tok)) != KW_OK) {
 		kw_debug("%.64s: no PIV token: %s", tok->uri, kw_strerror(rv));
 		if (rv == KW_ERR_NOT_FOUND || rv == KW_ERR_INS_UNKNOWN || rv == KW_ERR_WRONG_PARAMS) {

@@ -3,9 +3,10 @@
  *
  * Policy: data longer than 255 bytes is sent with command chaining (CLA bit
  * 0x10) in short APDUs, which every PIV card accepts. Extended APDUs are used
- * only when the caller asks for more than 256 response bytes (le > 256) and
- * the transport declares KW_TRANSPORT_EXTENDED. Responses are collected up
- * to KW_APDU_MAX_RESP bytes of data per logical command. */
+ * only when the transport declares KW_TRANSPORT_EXTENDED and the caller asks
+ * for more than 256 response bytes (le > 256) or sets KW_APDU_F_EXTENDED.
+ * Responses are collected up to KW_APDU_MAX_RESP bytes of data per logical
+ * command. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ typedef struct apdu_ctx {
 	kw_transport *t;
 	uint8_t *rx;          /* receive buffer, KW_MAX_RESPONSE bytes, wiped */
 	size_t rx_len;
+	size_t rx_dirty;      /* bytes of rx a transport may have written */
 	uint8_t log_ins;      /* INS the response bytes belong to (redaction) */
 	bool secret;          /* KW_APDU_F_SECRET: redact whatever the INS */
 	size_t collected;     /* response data appended so far */
@@ -126,7 +128,12 @@ apdu_send_raw(apdu_ctx *c, const apdu_part *a, uint16_t *sw)
 	apdu_log(c, ">>", cmd.data, cmd.len, 0, a->ins);
 	kw_memzero(c->rx, c->rx_len);
 	c->rx_len = KW_MAX_RESPONSE;
-	if ((rv = kw_transport_transmit(c->t, cmd.data, cmd.len, c->rx, &c->rx_len)) != KW_OK) {
+	rv = kw_transport_transmit(c->t, cmd.data, cmd.len, c->rx, &c->rx_len);
+	if (rv != KW_OK || c->rx_len > KW_MAX_RESPONSE)
+		c->rx_dirty = KW_MAX_RESPONSE;
+	else if (c->rx_len > c->rx_dirty)
+		c->rx_dirty = c->rx_len;
+	if (rv != KW_OK) {
 		c->rx_len = 0;
 		goto fail;
 	}
@@ -205,7 +212,8 @@ apdu_check(const kw_transport *t, const kw_apdu *a, const kw_buf *resp, const ui
 static kw_rv
 apdu_run(apdu_ctx *c, const kw_apdu *a, uint8_t cla, kw_buf *resp, uint16_t *sw)
 {
-	bool ext = a->le > 256 && kw_transport_has_flag(c->t, KW_TRANSPORT_EXTENDED);
+	bool ext = (a->le > 256 || (a->flags & KW_APDU_F_EXTENDED) != 0) &&
+	    kw_transport_has_flag(c->t, KW_TRANSPORT_EXTENDED);
 	apdu_part part = { cla, a->ins, a->p1, a->p2, a->data, a->data_len, 0, ext };
 	size_t off = 0;
 	kw_rv rv;
@@ -255,7 +263,7 @@ kw_apdu_transmit(kw_transport *t, const kw_apdu *a, kw_buf *resp, uint16_t *sw)
 		rv = apdu_run(&c, a, cla, resp, sw);
 		(void)kw_transport_end(t);
 	}
-	kw_freezero(c.rx, KW_MAX_RESPONSE);
+	kw_freezero(c.rx, c.rx_dirty);   /* only what was written: no 64 KiB wipe */
 	if (rv != KW_OK)
 		*sw = 0;
 	return rv;

@@ -5,9 +5,10 @@
  * `000x yyzz`, 4-19 `01yx zzzz`), also on GET RESPONSE. This is the only
  * place those rules live.
  *
- * Data over 255 bytes is chained in short APDUs (what PIV cards expect);
- * an extended APDU is sent only when le > 256 and the transport has
- * KW_TRANSPORT_EXTENDED. Each command runs inside kw_transport_begin/end
+ * Data over 255 bytes is chained in short APDUs (what every PIV card
+ * accepts); an extended APDU is sent only when the transport has
+ * KW_TRANSPORT_EXTENDED and either le > 256 or the caller sets
+ * KW_APDU_F_EXTENDED (then also for long command data or no Le). Each command runs inside kw_transport_begin/end
  * (nested: cheap when the caller already holds the transport). APDUs are
  * logged at TRACE through kw_log_apdu (redacted by INS, or entirely with
  * KW_APDU_F_SECRET); receive and command buffers are wiped. */
@@ -31,6 +32,11 @@ enum {
 	/* Command and response data are secret whatever the INS (e.g. GET/PUT
 	 * DATA of a PIN-protected object): logged as lengths only. */
 	KW_APDU_F_SECRET = 1u << 0,
+	/* One extended APDU (Lc up to 65535, Le up to 65536) instead of
+	 * chaining and GET RESPONSE, when the transport declares
+	 * KW_TRANSPORT_EXTENDED; ignored otherwise. A caller whose card or
+	 * reader refuses it (6700, transport error) resends without. */
+	KW_APDU_F_EXTENDED = 1u << 1,
 };
 
 /* Encode the class byte for a logical channel (0-19). */

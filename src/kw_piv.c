@@ -42,11 +42,72 @@ kw_piv_transport(kw_piv *p)
 	return p != NULL ? p->t : NULL;
 }
 
+void
+kw_piv_set_extended(kw_piv *p, bool on)
+{
+	if (p != NULL)
+		p->ext = on;
+}
+
+bool
+kw_piv_extended(const kw_piv *p)
+{
+	return p != NULL && p->ext && !p->ext_refused &&
+	    kw_transport_has_flag(p->t, KW_TRANSPORT_EXTENDED);
+}
+
+/* Instructions whose answer may exceed 256 bytes. */
+static bool
+piv_long_answer(uint8_t ins)
+{
+	switch (ins) {
+	case KW_PIV_INS_GET_DATA:
+	case KW_PIV_INS_GENERAL_AUTH:
+	case KW_PIV_INS_GENERATE:
+	case KW_PIV_INS_YK_METADATA:
+	case KW_PIV_INS_YK_ATTEST:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Would this command go out as one extended APDU? Only long ones: short
+ * commands (VERIFY and its PIN among them) never depend on extended
+ * support, so a refusal never makes us send a PIN twice. */
+static bool
+piv_use_ext(const kw_piv *p, const kw_apdu *a, bool want_out)
+{
+	return kw_piv_extended(p) &&
+	    (a->data_len > 255 || (want_out && piv_long_answer(a->ins)));
+}
+
+/* The card or reader refused an extended APDU: not executed, resend. */
+static bool
+piv_ext_refused(kw_rv rv, uint16_t sw)
+{
+	return (rv == KW_OK && sw == 0x6700) || rv == KW_ERR_TRANSPORT || rv == KW_ERR_PROTOCOL;
+}
+
+static kw_rv
+piv_xfer_once(kw_piv *p, kw_apdu *a, kw_buf *out, uint16_t *sw)
+{
+	kw_buf sink;
+	kw_rv rv;
+
+	*sw = 0;
+	kw_buf_init(&sink, KW_MAX_RESPONSE);
+	if (out != NULL)
+		kw_buf_reset(out);
+	rv = kw_apdu_transmit(p->t, a, out != NULL ? out : &sink, sw);
+	kw_buf_free(&sink);
+	return rv;
+}
+
 /* One exchange; out (optional) replaced by the response data. */
 static kw_rv
 piv_xfer(kw_piv *p, kw_apdu *a, kw_buf *out, uint16_t *swp)
 {
-	kw_buf sink;
 	uint16_t sw = 0;
 	kw_rv rv;
 
@@ -54,12 +115,22 @@ piv_xfer(kw_piv *p, kw_apdu *a, kw_buf *out, uint16_t *swp)
 		*swp = 0;
 	if (p == NULL)
 		return KW_ERR_ARG;
+	if (piv_use_ext(p, a, out != NULL)) {
+		a->flags |= KW_APDU_F_EXTENDED;
+		a->le = out != NULL ? 65536 : 0;
+		rv = piv_xfer_once(p, a, out, &sw);
+		if (!piv_ext_refused(rv, sw))
+			goto done;
+		kw_info("piv: extended APDU refused (%s, SW %04X): short APDUs from now on",
+		    kw_strerror(rv), sw);
+		p->ext_refused = true;
+		a->flags &= ~(unsigned)KW_APDU_F_EXTENDED;
+	}
 	a->le = out != NULL ? 256 : 0;
-	kw_buf_init(&sink, KW_MAX_RESPONSE);
-	if (out != NULL)
-		kw_buf_reset(out);
-	rv = kw_apdu_exchange(p->t, a, out != NULL ? out : &sink, &sw);
-	kw_buf_free(&sink);
+	rv = piv_xfer_once(p, a, out, &sw);
+done:
+	if (rv == KW_OK)
+		rv = kw_sw_to_rv(sw);
 	if (rv != KW_OK && out != NULL)
 		kw_buf_reset(out);
 	if (swp != NULL)

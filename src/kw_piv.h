@@ -92,6 +92,16 @@ kw_rv kw_piv_new(kw_transport *t, kw_piv **out);
 void kw_piv_free(kw_piv **p);
 kw_transport *kw_piv_transport(kw_piv *p);
 
+/* Extended-length APDUs for long commands and answers (GET DATA, GENERAL
+ * AUTHENTICATE, GENERATE, metadata, attestation, and command data over 255
+ * bytes): one exchange instead of chaining and GET RESPONSE. Off by
+ * default; effective only on transports with KW_TRANSPORT_EXTENDED. The
+ * first refusal (6700, or a transport error on an extended APDU) switches
+ * this object back to short APDUs for good and resends the command short.
+ * kw_piv_extended() tells whether extended APDUs are in use. */
+void kw_piv_set_extended(kw_piv *p, bool on);
+bool kw_piv_extended(const kw_piv *p);
+
 /* SELECT the PIV application (AID A0 00 00 03 08). */
 kw_rv kw_piv_select(kw_piv *p);
 

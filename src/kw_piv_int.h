@@ -6,6 +6,8 @@
 
 struct kw_piv {
 	kw_transport *t;
+	bool ext;          /* kw_piv_set_extended(): extended APDUs wanted */
+	bool ext_refused;  /* the card or reader refused one: short from now on */
 };
 
 /* PIV instructions. */
