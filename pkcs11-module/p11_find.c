@@ -37,27 +37,31 @@ obj_visible(const kwp11_session *s, const kwp11_obj *o)
 }
 
 /* Load from the card only what the template can match: one slot when
- * CKA_ID names one, certificates only when certificates or a key's
- * CKA_SUBJECT can match. */
+ * CKA_ID names one; certificates alone for a certificate search, keys
+ * alone for a key search (certificates too when a key's CKA_SUBJECT can
+ * match); both without a class. */
 static CK_RV
 find_load(kwp11_token *tok, const CK_ATTRIBUTE *t, CK_ULONG n)
 {
 	const CK_ATTRIBUTE *id = kwp11_tmpl_find(t, n, CKA_ID);
 	CK_ULONG cls = (CK_ULONG)-1;
 	uint8_t slot = 0;
-	bool certs = true;
+	unsigned what = KWP11_LOAD_KEYS | KWP11_LOAD_CERTS;
 
 	if (kwp11_tmpl_ulong(t, n, CKA_CLASS, &cls) == CKR_OK) {
 		if (cls != CKO_CERTIFICATE && cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY)
 			return CKR_OK;   /* nothing on the card can match */
-		certs = cls == CKO_CERTIFICATE || kwp11_tmpl_find(t, n, CKA_SUBJECT) != NULL;
+		if (cls == CKO_CERTIFICATE)
+			what = KWP11_LOAD_CERTS;
+		else if (kwp11_tmpl_find(t, n, CKA_SUBJECT) == NULL)
+			what = KWP11_LOAD_KEYS;
 	}
 	if (id != NULL) {
 		if (id->pValue == NULL || id->ulValueLen != 1 ||
 		    (slot = kwp11_id_to_slot(*(const uint8_t *)id->pValue)) == 0)
 			return CKR_OK;   /* no PIV slot has this CKA_ID */
 	}
-	return kwp11_token_load(tok, slot, certs);
+	return kwp11_token_load_what(tok, slot, what);
 }
 
 CK_RV

@@ -115,9 +115,11 @@ kw_rv kwp11_token_begin(kwp11_token *tok);
 void kwp11_token_end(kwp11_token *tok);
 /* After a failed card call: handle removal/logouts, give the CK_RV. */
 CK_RV kwp11_token_fail(kwp11_token *tok, kw_rv rv);
-/* Objects: loaded lazily (p11_load.c): one PIV slot (0 = all), with or
- * without certificates; everything. */
+/* Objects: loaded lazily (p11_load.c): one PIV slot (0 = all), keys and
+ * (certs) certificates, or what KWP11_LOAD_* says; everything. */
+enum { KWP11_LOAD_KEYS = 1u << 0, KWP11_LOAD_CERTS = 1u << 1 };
 CK_RV kwp11_token_load(kwp11_token *tok, uint8_t slot, bool certs);
+CK_RV kwp11_token_load_what(kwp11_token *tok, uint8_t slot, unsigned what);
 CK_RV kwp11_token_enumerate(kwp11_token *tok);
 /* A slot's key was just generated or imported: its certificate is to be
  * looked at again. */
@@ -128,6 +130,10 @@ CK_RV kwp11_obj_add(kwp11_token *tok, kwp11_obj *o, size_t *idx);
 /* Add (replace) the objects of one PIV slot from a key/cert. */
 CK_RV kwp11_obj_set_slot(kwp11_token *tok, uint8_t slot, const kw_piv_metadata *md,
     const uint8_t *cert, size_t cert_len, bool keep_key);
+/* Add (replace) only the key objects of a slot, from metadata or, without
+ * it, from the public key of the slot's certificate; certificates stay. */
+CK_RV kwp11_obj_set_key(kwp11_token *tok, uint8_t slot, const kw_piv_metadata *md,
+    const EVP_PKEY *cert_pub);
 kwp11_obj *kwp11_obj_find_slot(kwp11_token *tok, uint8_t slot, CK_OBJECT_CLASS cls);
 /* Card I/O wrappers (one transaction each, re-select when the applet was
  * deselected by another process). */

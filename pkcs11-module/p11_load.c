@@ -1,9 +1,11 @@
 /* Loading a token's objects from the card, lazily and per PIV slot:
  * C_FindObjectsInit asks only for what its template can match (one slot
- * when CKA_ID is given; certificates only when certificates or their
- * fields can match). A slot's key comes from GET METADATA (private keys
- * are exposed without a certificate); its certificate from the verified
- * on-disk cache or the card. Retired slots 82-95 are probed in order: all
+ * when CKA_ID is given; keys, certificates or both). A slot's key comes
+ * from GET METADATA (private keys are exposed without a certificate); its
+ * certificate from the verified on-disk cache or the card. A search for
+ * certificates alone reads certificate objects only (one extended APDU
+ * each), without metadata: the keys of those slots are resolved when keys
+ * are asked for, keeping the certificate objects and their handles. Retired slots 82-95 are probed in order: all
  * twenty when the Key History object (5FC10C) is absent, else at least as
  * many as it counts and then up to the first empty slot (enrollment fills
  * them in order; KEYWARD_PROBE_ALL_RETIRED=1 probes all twenty anyway).
@@ -17,7 +19,8 @@
 #include "kw_tlv.h"
 #include "p11_int.h"
 
-enum { SLOT_UNKNOWN = 0, SLOT_KEY, SLOT_DONE };
+/* slot_state bits: key looked at (and found), certificate looked at */
+enum { ST_KEY = 1u << 0, ST_HASKEY = 1u << 1, ST_CERT = 1u << 2 };
 
 static int
 slot_index(uint8_t slot)
@@ -149,17 +152,47 @@ obj_rv(CK_RV rv)
 
 /* Without GET METADATA: the certificate tells key and certificate. */
 static kw_rv
-load_by_cert(kwp11_token *tok, uint8_t slot, kw_buf *der)
+load_by_cert(kwp11_token *tok, uint8_t slot, kw_buf *der, unsigned *st)
 {
 	kw_rv rv;
 
 	kw_buf_reset(der);
 	rv = kw_piv_read_cert(tok->piv, slot, der);
+	*st |= ST_KEY | ST_CERT;
 	if (rv == KW_ERR_NOT_FOUND)
 		return KW_OK;
-	if (rv != KW_OK)
+	if (rv != KW_OK) {
+		*st &= ~(unsigned)(ST_KEY | ST_CERT);
 		return rv;
-	return obj_rv(kwp11_obj_set_slot(tok, slot, NULL, der->data, der->len, false));
+	}
+	if ((rv = obj_rv(kwp11_obj_set_slot(tok, slot, NULL, der->data, der->len, false))) == KW_OK &&
+	    kwp11_obj_find_slot(tok, slot, CKO_PRIVATE_KEY) != NULL)
+		*st |= ST_HASKEY;
+	return rv;
+}
+
+/* The key of a slot whose certificate was already looked at: from its
+ * certificate object (cards without usable metadata). */
+static kw_rv
+key_from_cert(kwp11_token *tok, uint8_t slot, unsigned *st)
+{
+	kwp11_obj *c = kwp11_obj_find_slot(tok, slot, CKO_CERTIFICATE);
+	kw_rv rv = KW_OK;
+
+	*st |= ST_KEY;
+	if (c != NULL && c->pub != NULL)
+		rv = obj_rv(kwp11_obj_set_key(tok, slot, NULL, c->pub));
+	if (rv == KW_OK && kwp11_obj_find_slot(tok, slot, CKO_PRIVATE_KEY) != NULL)
+		*st |= ST_HASKEY;
+	return rv;
+}
+
+static kw_rv
+key_without_metadata(kwp11_token *tok, uint8_t slot, kw_buf *der, unsigned *st)
+{
+	if ((*st & ST_CERT) != 0)
+		return key_from_cert(tok, slot, st);
+	return load_by_cert(tok, slot, der, st);
 }
 
 static bool
@@ -169,63 +202,56 @@ metadata_unsupported(kw_rv rv)
 	    rv == KW_ERR_NOT_SUPPORTED || rv == KW_ERR_CARD;
 }
 
-/* The key of a slot by GET METADATA; *present tells whether there is one. */
+/* The key of a slot by GET METADATA (or, without it, by the certificate). */
 static kw_rv
-load_key(kwp11_token *tok, uint8_t slot, bool *present, kw_buf *der)
+load_key(kwp11_token *tok, uint8_t slot, kw_buf *der, unsigned *st)
 {
 	kw_piv_metadata md;
 	kw_rv rv;
 
-	*present = false;
+	if (tok->has_metadata == 0)
+		return key_without_metadata(tok, slot, der, st);
 	memset(&md, 0, sizeof(md));
 	rv = kw_piv_get_metadata(tok->piv, slot, &md);
 	if (rv == KW_ERR_NOT_FOUND) {
 		tok->has_metadata = 1;
+		*st |= ST_KEY;
 		return KW_OK;
 	}
 	if (rv != KW_OK && tok->has_metadata == -1 && metadata_unsupported(rv)) {
 		tok->has_metadata = 0;
-		return load_by_cert(tok, slot, der);
+		return key_without_metadata(tok, slot, der, st);
 	}
 	if (rv == KW_ERR_CRYPTO || rv == KW_ERR_FORMAT) {
 		/* metadata unusable here (e.g. an OpenSSL engine in the host
 		 * application refuses key import): the certificate instead */
 		kw_debug("slot %02x: metadata unusable, reading the certificate", slot);
-		return load_by_cert(tok, slot, der);
+		return key_without_metadata(tok, slot, der, st);
 	}
 	if (rv == KW_OK) {
 		tok->has_metadata = 1;
-		*present = true;
-		rv = obj_rv(kwp11_obj_set_slot(tok, slot, &md, NULL, 0, false));
+		*st |= ST_KEY | ST_HASKEY;
+		rv = obj_rv((*st & ST_CERT) != 0 ? kwp11_obj_set_key(tok, slot, &md, NULL) :
+		    kwp11_obj_set_slot(tok, slot, &md, NULL, 0, false));
 	}
 	kw_piv_metadata_clear(&md);
 	return rv;
 }
 
+/* The certificate of a slot (after its key when that is known: a slot
+ * known to have no key shows no certificate either). */
 static kw_rv
-load_slot(kwp11_token *tok, uint8_t slot, bool certs, kw_buf *der)
+load_cert(kwp11_token *tok, uint8_t slot, kw_buf *der, unsigned *st)
 {
-	int i = slot_index(slot);
-	kwp11_obj *key;
-	bool present;
+	kwp11_obj *key = NULL;
 	kw_rv rv;
 
-	if (i < 0)
+	if ((*st & ST_KEY) != 0 && (*st & ST_HASKEY) == 0) {
+		*st |= ST_CERT;
 		return KW_OK;
-	if (tok->slot_state[i] == SLOT_UNKNOWN) {
-		if (tok->has_metadata == 0) {
-			rv = load_by_cert(tok, slot, der);
-			present = false;
-		} else {
-			rv = load_key(tok, slot, &present, der);
-		}
-		if (rv != KW_OK)
-			return rv;
-		tok->slot_state[i] = present ? SLOT_KEY : SLOT_DONE;
 	}
-	if (!certs || tok->slot_state[i] != SLOT_KEY)
-		return KW_OK;
-	key = kwp11_obj_find_slot(tok, slot, CKO_PRIVATE_KEY);
+	if ((*st & ST_HASKEY) != 0)
+		key = kwp11_obj_find_slot(tok, slot, CKO_PRIVATE_KEY);
 	kw_buf_reset(der);
 	rv = slot_cert(tok, slot, key != NULL ? key->pub : NULL, der);
 	if (rv == KW_OK)
@@ -233,14 +259,44 @@ load_slot(kwp11_token *tok, uint8_t slot, bool certs, kw_buf *der)
 	else if (rv == KW_ERR_NOT_FOUND)
 		rv = KW_OK;
 	if (rv == KW_OK)
-		tok->slot_state[i] = SLOT_DONE;
+		*st |= ST_CERT;
 	return rv;
 }
 
-static bool
-slot_has_key(kwp11_token *tok, uint8_t slot)
+static kw_rv
+load_slot(kwp11_token *tok, uint8_t slot, unsigned what, kw_buf *der)
 {
-	return kwp11_obj_find_slot(tok, slot, CKO_PRIVATE_KEY) != NULL;
+	int i = slot_index(slot);
+	unsigned st;
+	kw_rv rv = KW_OK;
+
+	if (i < 0)
+		return KW_OK;
+	st = tok->slot_state[i];
+	if ((what & KWP11_LOAD_KEYS) != 0 && (st & ST_KEY) == 0)
+		rv = load_key(tok, slot, der, &st);
+	if (rv == KW_OK && (what & KWP11_LOAD_CERTS) != 0 && (st & ST_CERT) == 0)
+		rv = load_cert(tok, slot, der, &st);
+	tok->slot_state[i] = (uint8_t)st;
+	return rv;
+}
+
+/* Nothing in this slot, as far as `what` needs to know: for keys, the
+ * key was looked at and is absent; for certificates alone, no key is known
+ * and there is no certificate. */
+static bool
+slot_empty(kwp11_token *tok, int i, unsigned what)
+{
+	unsigned st = tok->slot_state[i];
+
+	if ((st & ST_HASKEY) != 0)
+		return false;
+	if ((st & ST_KEY) != 0)
+		return true;
+	if ((what & KWP11_LOAD_KEYS) != 0)
+		return false;
+	return (st & ST_CERT) != 0 &&
+	    kwp11_obj_find_slot(tok, kwp11_key_slots[i], CKO_CERTIFICATE) == NULL;
 }
 
 /* How far retired slots must be probed at least. */
@@ -264,7 +320,7 @@ retired_floor(kwp11_token *tok)
 }
 
 static kw_rv
-load_all(kwp11_token *tok, bool certs, kw_buf *der)
+load_all(kwp11_token *tok, unsigned what, kw_buf *der)
 {
 	int i, floor = -1;
 	kw_rv rv;
@@ -273,23 +329,22 @@ load_all(kwp11_token *tok, bool certs, kw_buf *der)
 		uint8_t slot = kwp11_key_slots[i];
 		bool retired = slot >= KW_PIV_SLOT_RETIRED1 && slot <= KW_PIV_SLOT_RETIRED20;
 
-		if (retired && tok->has_metadata != 0) {
+		if (retired && (tok->has_metadata != 0 || (what & KWP11_LOAD_KEYS) == 0)) {
 			if (floor < 0)
 				floor = retired_floor(tok);
 			/* past the key history's count: stop at the first empty slot */
 			if (slot > KW_PIV_SLOT_RETIRED1 && slot - KW_PIV_SLOT_RETIRED1 >= floor &&
-			    tok->slot_state[i - 1] == SLOT_DONE &&
-			    !slot_has_key(tok, kwp11_key_slots[i - 1]))
+			    slot_empty(tok, i - 1, what))
 				break;
 		}
-		if ((rv = load_slot(tok, slot, certs, der)) != KW_OK)
+		if ((rv = load_slot(tok, slot, what, der)) != KW_OK)
 			return rv;
 	}
 	return KW_OK;
 }
 
 CK_RV
-kwp11_token_load(kwp11_token *tok, uint8_t slot, bool certs)
+kwp11_token_load_what(kwp11_token *tok, uint8_t slot, unsigned what)
 {
 	kw_buf der;
 	kw_rv rv;
@@ -299,9 +354,9 @@ kwp11_token_load(kwp11_token *tok, uint8_t slot, bool certs)
 	if ((rv = kwp11_token_begin(tok)) != KW_OK)
 		return kwp11_token_fail(tok, rv);
 	kw_buf_init(&der, KW_BUF_DEFAULT_MAX);
-	rv = slot != 0 ? load_slot(tok, slot, certs, &der) : load_all(tok, certs, &der);
+	rv = slot != 0 ? load_slot(tok, slot, what, &der) : load_all(tok, what, &der);
 	if (rv == KW_ERR_INS_UNKNOWN && kw_piv_select(tok->piv) == KW_OK)
-		rv = slot != 0 ? load_slot(tok, slot, certs, &der) : load_all(tok, certs, &der);
+		rv = slot != 0 ? load_slot(tok, slot, what, &der) : load_all(tok, what, &der);
 	kw_buf_free(&der);
 	kwp11_token_end(tok);
 	if (rv != KW_OK) {
@@ -311,13 +366,20 @@ kwp11_token_load(kwp11_token *tok, uint8_t slot, bool certs)
 	return CKR_OK;
 }
 
+CK_RV
+kwp11_token_load(kwp11_token *tok, uint8_t slot, bool certs)
+{
+	return kwp11_token_load_what(tok, slot,
+	    KWP11_LOAD_KEYS | (certs ? KWP11_LOAD_CERTS : 0u));
+}
+
 void
 kwp11_token_key_changed(kwp11_token *tok, uint8_t slot)
 {
 	int i = slot_index(slot);
 
 	if (i >= 0)
-		tok->slot_state[i] = SLOT_KEY;
+		tok->slot_state[i] = ST_KEY | ST_HASKEY;
 }
 
 CK_RV

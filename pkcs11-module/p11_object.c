@@ -144,8 +144,10 @@ kwp11_obj_find_slot(kwp11_token *tok, uint8_t slot, CK_OBJECT_CLASS cls)
 	return NULL;
 }
 
+enum { DROP_ALL, DROP_CERTS, DROP_KEYS };
+
 static void
-slot_drop(kwp11_token *tok, uint8_t slot, bool keep_key)
+slot_drop(kwp11_token *tok, uint8_t slot, int what)
 {
 	size_t i;
 
@@ -153,7 +155,9 @@ slot_drop(kwp11_token *tok, uint8_t slot, bool keep_key)
 		kwp11_obj *o = &tok->objs[i];
 		if (!o->live || o->owner != 0 || o->slot != slot)
 			continue;
-		if (keep_key && o->cls != CKO_CERTIFICATE)
+		if (what == DROP_CERTS && o->cls != CKO_CERTIFICATE)
+			continue;
+		if (what == DROP_KEYS && o->cls == CKO_CERTIFICATE)
 			continue;
 		kwp11_obj_clear(o);   /* leaves live false: the handle dies */
 	}
@@ -172,6 +176,38 @@ cert_pubkey(const uint8_t *der, size_t len)
 	return k;
 }
 
+/* The private and public key objects of a slot (pub: own reference). */
+static CK_RV
+slot_add_key(kwp11_token *tok, uint8_t slot, const kw_piv_metadata *md, EVP_PKEY *pub)
+{
+	kwp11_obj o;
+	CK_RV rv;
+
+	memset(&o, 0, sizeof(o));
+	o.slot = slot;
+	o.alg = md != NULL ? md->alg : (pub != NULL ? kw_piv_alg_of_pkey(pub) : 0);
+	o.pin_policy = md != NULL ? md->pin_policy : 0;
+	o.touch_policy = md != NULL ? md->touch_policy : 0;
+	o.origin = md != NULL ? md->origin : 0;
+	if (!kw_piv_alg_is_rsa(o.alg) && !kw_piv_alg_is_ec(o.alg))
+		return CKR_OK;   /* not RSA or NIST EC (e.g. Ed25519): not offered yet */
+	o.cls = CKO_PRIVATE_KEY;
+	if (pub != NULL) {
+		o.pub = pub;
+		EVP_PKEY_up_ref(pub);
+	}
+	if ((rv = kwp11_obj_add(tok, &o, NULL)) != CKR_OK || pub == NULL)
+		return rv;
+	memset(&o, 0, sizeof(o));
+	o.cls = CKO_PUBLIC_KEY;
+	o.slot = slot;
+	o.alg = tok->objs[tok->nobjs - 1].alg;
+	o.origin = tok->objs[tok->nobjs - 1].origin;
+	o.pub = pub;
+	EVP_PKEY_up_ref(pub);
+	return kwp11_obj_add(tok, &o, NULL);
+}
+
 CK_RV
 kwp11_obj_set_slot(kwp11_token *tok, uint8_t slot, const kw_piv_metadata *md,
     const uint8_t *cert, size_t cert_len, bool keep_key)
@@ -180,7 +216,7 @@ kwp11_obj_set_slot(kwp11_token *tok, uint8_t slot, const kw_piv_metadata *md,
 	EVP_PKEY *pub = NULL;
 	CK_RV rv = CKR_OK;
 
-	slot_drop(tok, slot, keep_key);
+	slot_drop(tok, slot, keep_key ? DROP_CERTS : DROP_ALL);
 	if (cert != NULL)
 		pub = cert_pubkey(cert, cert_len);
 	if (md != NULL && md->pubkey != NULL) {
@@ -188,34 +224,8 @@ kwp11_obj_set_slot(kwp11_token *tok, uint8_t slot, const kw_piv_metadata *md,
 		pub = md->pubkey;
 		EVP_PKEY_up_ref(pub);
 	}
-	if (!keep_key) {
-		memset(&o, 0, sizeof(o));
-		o.slot = slot;
-		o.alg = md != NULL ? md->alg : (pub != NULL ? kw_piv_alg_of_pkey(pub) : 0);
-		o.pin_policy = md != NULL ? md->pin_policy : 0;
-		o.touch_policy = md != NULL ? md->touch_policy : 0;
-		o.origin = md != NULL ? md->origin : 0;
-		if (!kw_piv_alg_is_rsa(o.alg) && !kw_piv_alg_is_ec(o.alg))
-			goto out;   /* not RSA or NIST EC (e.g. Ed25519): not offered yet */
-		o.cls = CKO_PRIVATE_KEY;
-		if (pub != NULL) {
-			o.pub = pub;
-			EVP_PKEY_up_ref(pub);
-		}
-		if ((rv = kwp11_obj_add(tok, &o, NULL)) != CKR_OK)
-			goto out;
-		if (pub != NULL) {
-			memset(&o, 0, sizeof(o));
-			o.cls = CKO_PUBLIC_KEY;
-			o.slot = slot;
-			o.alg = tok->objs[tok->nobjs - 1].alg;
-			o.origin = tok->objs[tok->nobjs - 1].origin;
-			o.pub = pub;
-			EVP_PKEY_up_ref(pub);
-			if ((rv = kwp11_obj_add(tok, &o, NULL)) != CKR_OK)
-				goto out;
-		}
-	}
+	if (!keep_key && (rv = slot_add_key(tok, slot, md, pub)) != CKR_OK)
+		goto out;
 	if (cert != NULL) {
 		memset(&o, 0, sizeof(o));
 		o.cls = CKO_CERTIFICATE;
@@ -232,6 +242,25 @@ kwp11_obj_set_slot(kwp11_token *tok, uint8_t slot, const kw_piv_metadata *md,
 			kwp11_obj_clear(&o);
 	}
 out:
+	EVP_PKEY_free(pub);
+	return rv;
+}
+
+CK_RV
+kwp11_obj_set_key(kwp11_token *tok, uint8_t slot, const kw_piv_metadata *md,
+    const EVP_PKEY *cert_pub)
+{
+	EVP_PKEY *pub = NULL;
+	CK_RV rv;
+
+	slot_drop(tok, slot, DROP_KEYS);
+	if (md != NULL && md->pubkey != NULL)
+		pub = md->pubkey;
+	else if (cert_pub != NULL)
+		pub = (EVP_PKEY *)cert_pub;
+	if (pub != NULL)
+		EVP_PKEY_up_ref(pub);
+	rv = slot_add_key(tok, slot, md, pub);
 	EVP_PKEY_free(pub);
 	return rv;
 }
