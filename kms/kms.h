@@ -23,6 +23,7 @@
 #define KMS_LABEL_SHARE_TOKEN "share-token" /* front: bearer for share servers */
 #define KMS_LABEL_POOL_PREFIX "pool-"
 
+struct kms_route;
 typedef struct kms_pool kms_pool;
 typedef struct kms_ca kms_ca;
 
@@ -34,6 +35,7 @@ typedef struct kms_ctx {
 	kms_ca *ca;
 	kw_buf share_token;      /* front: the bearer token for share servers */
 	pthread_mutex_t lock;    /* serializes API handlers (one db connection) */
+	const struct kms_route *routes; /* set by kms_http_start */
 	pthread_mutex_t audit_lock;
 	char audit_prev[65];     /* hash of the last audit entry (hex) */
 	uint64_t audit_seq;

@@ -315,6 +315,25 @@ fail:
 	return ok;
 }
 
+/* CRL number (the issue time: increasing) and the CA's key identifier. */
+static int
+crl_exts(kms_ctx *ctx, X509_CRL *crl)
+{
+	ASN1_INTEGER *num = ASN1_INTEGER_new();
+	X509V3_CTX v3;
+	X509_EXTENSION *aki;
+	int ok;
+
+	X509V3_set_ctx(&v3, ctx->ca->cert, NULL, NULL, crl, 0);
+	aki = X509V3_EXT_conf_nid(NULL, &v3, NID_authority_key_identifier, "keyid:always");
+	ok = num != NULL && aki != NULL && ASN1_INTEGER_set_int64(num, (int64_t)kms_now()) &&
+	    X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) == 1 &&
+	    X509_CRL_add_ext(crl, aki, -1) == 1;
+	ASN1_INTEGER_free(num);
+	X509_EXTENSION_free(aki);
+	return ok;
+}
+
 kw_rv
 kms_ca_crl(kms_ctx *ctx, kw_buf *der)
 {
@@ -337,7 +356,7 @@ kms_ca_crl(kms_ctx *ctx, kw_buf *der)
 		if (!crl_add(crl, (const char *)sqlite3_column_text(st, 0),
 		    (time_t)sqlite3_column_int64(st, 1), (long)sqlite3_column_int64(st, 2)))
 			goto fail;
-	if (r != SQLITE_DONE || !X509_CRL_sort(crl))
+	if (r != SQLITE_DONE || !X509_CRL_sort(crl) || !crl_exts(ctx, crl))
 		goto fail;
 	rv = kms_ca_sign_crl(ctx, crl, der);
 fail:

@@ -8,6 +8,7 @@
  * finish: the newest pending value is compared in constant time; a wrong
  * value costs an attempt (validation.max_attempts, then the value is
  * void); a right one is used up and gives a session token. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,15 @@ make_value(char out[VALUE_LEN + 1])
 	return KW_OK;
 }
 
+/* Hash of email ":" value, the value upper-cased (people retype it). */
 static void
 value_hash(const char *email, const char *value, uint8_t h[32])
 {
 	char buf[400];
-	int n = snprintf(buf, sizeof(buf), "%s:%s", email, value);
+	int n = snprintf(buf, sizeof(buf), "%s:%s", email, value), i;
 
+	for (i = (int)strlen(email) + 1; n > 0 && i < n && i < (int)sizeof(buf); i++)
+		buf[i] = (char)toupper((unsigned char)buf[i]);
 	kms_sha256(buf, n > 0 ? (size_t)n : 0, h);
 	kw_memzero(buf, sizeof(buf));
 }

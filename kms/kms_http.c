@@ -16,12 +16,6 @@ struct conn_state {
 	bool too_big;
 };
 
-struct server {
-	kms_ctx *ctx;
-	const kms_route *routes;
-};
-
-static struct server the_server;
 
 void
 kms_resp_json(kms_resp *r, unsigned status, json_t *j)
@@ -133,8 +127,8 @@ client_addr(struct MHD_Connection *conn, char *out, size_t outsz)
 }
 
 static void
-dispatch(struct MHD_Connection *conn, const char *method, const char *url,
-    struct conn_state *cs, kms_resp *resp)
+dispatch(kms_ctx *ctx, struct MHD_Connection *conn, const char *method,
+    const char *url, struct conn_state *cs, kms_resp *resp)
 {
 	const kms_route *rt;
 	kms_req req;
@@ -146,10 +140,10 @@ dispatch(struct MHD_Connection *conn, const char *method, const char *url,
 	memset(&req, 0, sizeof(req));
 	if (cs->too_big) {
 		kms_resp_error(resp, 413, "too_large", "request body over %ld bytes",
-		    the_server.ctx->cfg.max_body);
+		    ctx->cfg.max_body);
 		return;
 	}
-	if ((rt = find_route(the_server.routes, method, url, &wrong)) == NULL) {
+	if ((rt = find_route(ctx->routes, method, url, &wrong)) == NULL) {
 		if (wrong)
 			kms_resp_error(resp, 405, "method_not_allowed", "%.16s not allowed here",
 			    method);
@@ -174,9 +168,9 @@ dispatch(struct MHD_Connection *conn, const char *method, const char *url,
 	req.path = url;
 	req.client = addr;
 	req.conn = conn;
-	pthread_mutex_lock(&the_server.ctx->lock);
-	rt->fn(the_server.ctx, &req, resp);
-	pthread_mutex_unlock(&the_server.ctx->lock);
+	pthread_mutex_lock(&ctx->lock);
+	rt->fn(ctx, &req, resp);
+	pthread_mutex_unlock(&ctx->lock);
 	if (resp->status == 0)
 		kms_resp_error(resp, 500, "internal", "handler gave no answer");
 done:
@@ -188,6 +182,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
+	kms_ctx *ctx = cls;
 	struct conn_state *cs = *con_cls;
 	kms_resp resp;
 	enum MHD_Result ret;
@@ -195,7 +190,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (cs == NULL) {
 		if ((cs = calloc(1, sizeof(*cs))) == NULL)
 			return MHD_NO;
-		kw_buf_init(&cs->body, (size_t)the_server.ctx->cfg.max_body);
+		kw_buf_init(&cs->body, (size_t)ctx->cfg.max_body);
 		*con_cls = cs;
 		return MHD_YES;
 	}
@@ -210,7 +205,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	memset(&resp, 0, sizeof(resp));
 	kw_buf_init(&resp.raw, 1u << 24);
-	dispatch(conn, method, url, cs, &resp);
+	dispatch(ctx, conn, method, url, cs, &resp);
 	ret = send_resp(conn, &resp);
 	json_decref(resp.json);
 	kw_buf_free(&resp.raw);
@@ -275,10 +270,9 @@ kms_http_start(kms_ctx *ctx, const kms_route *routes, const char *cert_pem,
 		kw_err("libmicrohttpd was built without TLS");
 		return KW_ERR_NOT_SUPPORTED;
 	}
-	the_server.ctx = ctx;
-	the_server.routes = routes;
+	ctx->routes = routes;
 	*d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS |
-	    MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, ctx,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
 	    MHD_OPTION_HTTPS_MEM_KEY, key_pem,

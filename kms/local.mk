@@ -44,7 +44,7 @@ KMS_SH_TESTS = tests/kms/kms-init.sh tests/kms/kms-validation.sh \
 	tests/kms/kms-crl.sh tests/kms/kms-scan.sh
 TESTS += $(KMS_SH_TESTS)
 EXTRA_DIST += $(KMS_SH_TESTS) tests/kms/kms-env.sh tests/kms/smtp_sink.py \
-	tests/kms/scan_keys.py
+	tests/kms/scan_keys.py kms/bench-kms.sh
 
 # cmocka unit tests of kms internals
 KMS_UNIT_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kms $(CMOCKA_CFLAGS) $(KMS_DEP_CFLAGS)

@@ -13,6 +13,8 @@ PIDS=""
 : "${KMS_TEST_LIMIT:=240}"
 
 kms_cleanup() {
+	# the watchdog's sleep first (it would outlive its subshell)
+	[ -z "${WATCHDOG:-}" ] || for p in $(ps -o pid= --ppid "$WATCHDOG"); do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
 	[ -n "${KMS_KEEP:-}" ] || rm -rf "$T"
