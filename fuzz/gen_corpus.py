@@ -197,6 +197,7 @@ def corpus():
         "crlf": b"uicc_reader = A\r\n  # indented comment\r\nmodem_port = /dev/ttyACM0\r\n",
         "list": b"/dev/ttyUSB2;/dev/ttyUSB3;;  /dev/ttyACM0 ",
         "bad": b"uicc_reader\nmodem_port = \n",
+        "ble": b"ble_device = AA:BB:CC:DD:EE:FF\nble_device=11:22:33:44:55:66\n",
     }
     c["at"] = {
         "ccho": b"AT+CCHO=\"A000000308\"\r\n\r\n+CCHO: 1\r\n\r\nOK\r\n",
