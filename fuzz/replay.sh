@@ -37,6 +37,13 @@ for dir in "$corpus_root"/*/; do
 		rc=$?
 		echo "FAIL $name (exit $rc):" >&2
 		tail -n 40 "$log" >&2
+		# Name the input: rerun one at a time until one fails.
+		for f in "$@"; do
+			if ! timeout "$limit" "$bin" "$f" >/dev/null 2>&1; then
+				echo "FAIL $name: reproducer $f" >&2
+				break
+			fi
+		done
 		fail=1
 	fi
 	rm -f "$log"
