@@ -158,7 +158,7 @@ static int
 dispatch(kwkms *k, const struct opts *o, int argc, char **argv)
 {
 	const char *cmd = argv[0];
-	char *a = NULL, *b = NULL;
+	char *a = NULL, *b = NULL, *c = NULL;
 	int ret;
 
 	if (strcmp(cmd, "validate-start") == 0 && argc == 2)
@@ -175,8 +175,9 @@ dispatch(kwkms *k, const struct opts *o, int argc, char **argv)
 			fprintf(stderr, "kwkms-tool: cannot read %s\n", argv[1]);
 			return 1;
 		}
-		ret = report(k, kwkms_sign_csr(k, a, &b, &a));
+		ret = report(k, kwkms_sign_csr(k, a, &b, &c));
 		free(a);
+		free(c);
 		return ret == 0 ? print_free(b) : ret;
 	}
 	if (strcmp(cmd, "revoke") == 0 && (argc == 2 || argc == 3))

@@ -17,6 +17,13 @@ kms_cleanup() {
 	[ -z "${WATCHDOG:-}" ] || for p in $(ps -o pid= --ppid "$WATCHDOG"); do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	# sanitizer builds: a report from any server fails the test
+	if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log 2>/dev/null; then
+		grep -h -A20 -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log >&2
+		echo "FAIL: sanitizer report from a KMS process" >&2
+		[ -n "${KMS_KEEP:-}" ] || rm -rf "$T"
+		exit 1
+	fi
 	[ -n "${KMS_KEEP:-}" ] || rm -rf "$T"
 }
 trap 'kms_cleanup' EXIT
