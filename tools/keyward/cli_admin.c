@@ -145,6 +145,15 @@ fail:
 	return rv;
 }
 
+static bool
+protected_key(kwcli_token *tok)
+{
+	kw_piv_admin adm;
+
+	return kw_piv_read_admin(tok->piv, &adm) == KW_OK &&
+	    (adm.flags & KW_PIV_ADMIN_MGMT_PROTECTED) != 0;
+}
+
 kw_rv
 kwcli_admin_init(kwcli_token *tok, const kw_secret *pin, const kw_secret *puk,
     bool *changed)
@@ -173,6 +182,12 @@ kwcli_admin_init(kwcli_token *tok, const kw_secret *pin, const kw_secret *puk,
 	}
 	if ((rv = kwcli_admin_verify_pin(tok, pin)) != KW_OK)
 		return rv;
+	/* Without GET METADATA (firmware < 5.3): is it still the default key?
+	 * A failed management-key authentication costs no retry counter. */
+	if (d.mgmt == -1 && !protected_key(tok) &&
+	    kw_piv_authenticate(tok->piv, KW_PIV_ALG_3DES, default_mgmt,
+	    sizeof(default_mgmt)) == KW_OK)
+		d.mgmt = 1;
 	if (d.mgmt == 1) {
 		if ((rv = init_mgmt(tok, d.mgmt_alg)) != KW_OK)
 			return rv;

@@ -125,6 +125,9 @@ initialize(kwcli_enroll_ctx *c)
 		goto fail;
 	if (d.pin == 1 || d.puk == 1 || d.mgmt == 1)
 		kwcli_progress(c, "new token: setting PIN, PUK and a random management key");
+	if (d.pin == -1)
+		kwcli_progress(c, "this token cannot say whether its PIN and PUK are still the "
+		    "factory ones (no GET METADATA): if so, change them with `keyward pin change`");
 	if ((rv = kw_transport_begin(c->tok.t)) != KW_OK)
 		goto fail;
 	rv = kwcli_admin_init(&c->tok, &c->pin, &puk, &changed);

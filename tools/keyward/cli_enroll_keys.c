@@ -43,14 +43,18 @@ slot_state(kwcli_enroll_ctx *c, uint8_t slot, const kw_buf *want)
 	kw_buf cur;
 	int st = 0;
 
+	kw_rv rv;
+
 	kw_buf_init(&cur, 1 << 16);
-	if (pub != NULL && kw_piv_get_metadata(c->tok.piv, slot, &md) == KW_OK &&
-	    md.pubkey != NULL && EVP_PKEY_eq(md.pubkey, pub) == 1) {
+	rv = pub != NULL ? kw_piv_get_metadata(c->tok.piv, slot, &md) : KW_ERR_FORMAT;
+	if (rv == KW_OK && md.pubkey != NULL && EVP_PKEY_eq(md.pubkey, pub) == 1)
 		st = 2;
-		if (kw_piv_read_cert(c->tok.piv, slot, &cur) == KW_OK &&
-		    kw_view_equal(kw_buf_view(&cur), kw_buf_view(want)))
-			st = 1;
-	}
+	/* Without GET METADATA only the certificate can tell; keyward writes
+	 * it after the key, so the right certificate means the right key. */
+	if ((st == 2 || rv == KW_ERR_INS_UNKNOWN || rv == KW_ERR_NOT_SUPPORTED) &&
+	    kw_piv_read_cert(c->tok.piv, slot, &cur) == KW_OK &&
+	    kw_view_equal(kw_buf_view(&cur), kw_buf_view(want)))
+		st = 1;
 	kw_piv_metadata_clear(&md);
 	EVP_PKEY_free(pub);
 	kw_buf_free(&cur);

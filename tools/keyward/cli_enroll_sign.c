@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/x509.h>
+
 #include "kw_log.h"
 #include "kwenroll.h"
 
@@ -35,8 +37,9 @@ slot_pubkey(kwcli_enroll_ctx *c, EVP_PKEY **pub, uint8_t *origin)
 	kw_rv rv = kw_piv_get_metadata(c->tok.piv, SLOT, &md);
 
 	*pub = NULL;
+	c->md_supported = rv == KW_OK || rv == KW_ERR_NOT_FOUND;
 	if (rv == KW_ERR_NOT_FOUND || rv == KW_ERR_INS_UNKNOWN || rv == KW_ERR_NOT_SUPPORTED)
-		rv = KW_OK;     /* empty, or no metadata: always generate */
+		rv = KW_OK;     /* empty, or no metadata */
 	else if (rv == KW_OK) {
 		*pub = md.pubkey;
 		md.pubkey = NULL;
@@ -45,6 +48,17 @@ slot_pubkey(kwcli_enroll_ctx *c, EVP_PKEY **pub, uint8_t *origin)
 	}
 	kw_piv_metadata_clear(&md);
 	return rv;
+}
+
+static EVP_PKEY *
+cert_key(const kw_buf *der)
+{
+	const unsigned char *p = der->data;
+	X509 *x = d2i_X509(NULL, &p, (long)der->len);
+	EVP_PKEY *k = x != NULL ? X509_get_pubkey(x) : NULL;
+
+	X509_free(x);
+	return k;
 }
 
 static kw_rv
@@ -235,13 +249,16 @@ kwcli_enroll_sign_slot(kwcli_enroll_ctx *c)
 	if (pub != NULL && (rv = kwcli_pubkey_id(pub, id)) != KW_OK)
 		goto fail;
 	has_cur = kw_piv_read_cert(c->tok.piv, SLOT, &cur) == KW_OK;
+	if (pub == NULL && has_cur && !c->md_supported &&
+	    (pub = cert_key(&cur)) != NULL && (rv = kwcli_pubkey_id(pub, id)) != KW_OK)
+		goto fail;      /* no GET METADATA: our certificate stands for the key */
 	if (pub != NULL && done != NULL && strcmp(done, id) == 0 && has_cur &&
 	    kwcli_cert_matches_key(cur.data, cur.len, pub)) {
 		kwcli_progress(c, "slot 9C: signing key and certificate already in place");
 		report(c, &cur, true);
 		goto fail;
 	}
-	if (pub == NULL || mine == NULL || strcmp(mine, id) != 0) {
+	if (pub == NULL || mine == NULL || strcmp(mine, id) != 0 || !c->md_supported) {
 		if (has_cur && (rv = note_superseded(c, &cur)) != KW_OK)
 			goto fail;
 		EVP_PKEY_free(pub);

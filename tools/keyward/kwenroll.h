@@ -127,6 +127,7 @@ typedef struct kwcli_enroll_ctx {
 	kw_secret pin, password;
 	bool have_password;
 	bool was_complete;       /* the journal said a previous run finished */
+	bool md_supported;       /* the token answers GET METADATA */
 	json_t *res;
 } kwcli_enroll_ctx;
 void kwcli_progress(const kwcli_enroll_ctx *c, const char *fmt, ...)
