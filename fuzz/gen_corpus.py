@@ -199,6 +199,16 @@ def corpus():
         "bad": b"uicc_reader\nmodem_port = \n",
         "ble": b"ble_device = AA:BB:CC:DD:EE:FF\nble_device=11:22:33:44:55:66\n",
     }
+    c["log"] = {
+        # flags, INS, output size / 2, APDU
+        "verify": b"\x02\x00\xff" + apdu(0, 0x20, 0, 0x80, b"123456\xff\xff"),
+        "gen-auth-resp": b"\x01\x87\xff" + tlv(0x7C, tlv(0x82, bytes(range(40)))) + OK,
+        "import": b"\x02\x00\x10" + apdu(0, 0xFE, 0x11, 0x9A, tlv(0x06, bytes(range(32)))),
+        "select": b"\x02\x00\xff" + apdu(0, 0xA4, 4, 0, PIV_AID, 0),
+        "get-data-resp": b"\x01\xcb\x08" + tlv(0x53, CHUID) + OK,
+        "set-mgmt": b"\x02\x00\x40" + apdu(0, 0xFF, 0xFF, 0xFF, b"\x03\x9b\x18" +
+                                               bytes(range(24))),
+    }
     c["at"] = {
         "ccho": b"AT+CCHO=\"A000000308\"\r\n\r\n+CCHO: 1\r\n\r\nOK\r\n",
         "ccho-bare": b"\r\n257\r\n\r\nOK\r\n",

@@ -16,7 +16,7 @@ FUZZ_PIV_PARSERS = fuzz/fuzz_piv_cert fuzz/fuzz_piv_key_history \
 	fuzz/fuzz_piv_discovery fuzz/fuzz_piv_admin fuzz/fuzz_piv_mgmt_key
 FUZZ_PROGS = fuzz/fuzz_tlv fuzz/fuzz_buf fuzz/fuzz_apdu fuzz/fuzz_piv_client \
 	fuzz/fuzz_vcard fuzz/fuzz_p11 fuzz/fuzz_at fuzz/fuzz_kms \
-	fuzz/fuzz_config $(FUZZ_PIV_PARSERS)
+	fuzz/fuzz_config fuzz/fuzz_log $(FUZZ_PIV_PARSERS)
 check_PROGRAMS += $(FUZZ_PROGS)
 
 if FUZZING
@@ -67,6 +67,11 @@ fuzz_fuzz_config_SOURCES = fuzz/fuzz_config.c $(FUZZ_HDRS)
 fuzz_fuzz_config_CFLAGS = $(KWFUZZ_COMPILE)
 fuzz_fuzz_config_LDFLAGS = $(KWFUZZ_LINK)
 fuzz_fuzz_config_LDADD = $(FUZZ_CORE_LIBS)
+
+fuzz_fuzz_log_SOURCES = fuzz/fuzz_log.c $(FUZZ_HDRS)
+fuzz_fuzz_log_CFLAGS = $(KWFUZZ_COMPILE)
+fuzz_fuzz_log_LDFLAGS = $(KWFUZZ_LINK)
+fuzz_fuzz_log_LDADD = $(FUZZ_CORE_LIBS)
 
 fuzz_fuzz_kms_SOURCES = fuzz/fuzz_kms.c $(FUZZ_HDRS)
 fuzz_fuzz_kms_CFLAGS = $(KWFUZZ_COMPILE) $(KMS_DEP_CFLAGS) -I$(top_srcdir)/kms
