@@ -4,7 +4,7 @@
 # (logical channel, uicc:), one behind a cellular modem's AT port (at:) and
 # a Bluetooth key (ble:, BlueZ mocked on a private D-Bus), from the same KMS
 # as USB tokens. Checks each token's 9C (generated, certified) and 9D (the
-# directory certificate's key), by transport URI.
+# directory certificate's key), by transport URI; signing keys are P-256.
 set -u
 
 B=${KW_TOP_BUILDDIR:-$(pwd)}
@@ -51,7 +51,7 @@ $ADDR2, $U2, pin, puk
 EOF2
 rm -f "$T"/mail/*.eml batch.done
 { for a in $ADDR0 $ADDR1 $ADDR2; do mail_value_until $a batch.done; done; } | {
-	"$KEYWARD" enroll --batch batch.txt --kms "$FRONT" --kms-ca "$FRONT_CERT" >batch.txt.out 2>batch.err
+	"$KEYWARD" enroll --batch batch.txt --kms "$FRONT" --kms-ca "$FRONT_CERT" --sign-alg eccp256 >batch.txt.out 2>batch.err
 	echo $? >batch.rc
 	touch batch.done
 }
@@ -64,11 +64,11 @@ for i in 0 1 2; do
 	curl -s --cacert "$FRONT_CERT" "$FRONT/v1/directory?email=$addr" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["cert"], end="")' >dir$i.pem
 	want=$(openssl x509 -in dir$i.pem -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)
-	python3 - st$i.json "$want" <<'EOF2' && good "token $i: 9C generated+certified, 9D = directory key" || bad "token $i state"
+	python3 - st$i.json "$want" <<'EOF2' && good "token $i: 9C P-256 generated+certified, 9D = directory key" || bad "token $i state"
 import json, sys
 j = json.load(open(sys.argv[1]))
 s = {x["slot"]: x for x in j["slots"]}
-ok = (s["9c"]["key"]["origin"] == "generated" and s["9c"]["certificate_matches_key"] and
+ok = (s["9c"]["key"]["origin"] == "generated" and s["9c"]["key"]["algorithm"] == "eccp256" and s["9c"]["certificate_matches_key"] and
       s["9d"]["key"]["origin"] == "imported" and s["9d"]["certificate_matches_key"] and
       s["9d"]["public_key_sha256"].lower() == sys.argv[2])
 sys.exit(0 if ok else 1)

@@ -238,9 +238,8 @@ kwcli_enroll_sign_slot(kwcli_enroll_ctx *c)
 	EVP_PKEY *pub = NULL;
 	kw_buf der, cur;
 	char id[65] = "";
-	kw_rv rv;
-
 	bool has_cur;
+	kw_rv rv;
 
 	kw_buf_init(&der, 1 << 16);
 	kw_buf_init(&cur, 1 << 16);

@@ -32,7 +32,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "Usage: keyward [--verbose] [--help] [--version] VERB [OPTIONS]\n"
 	    "\n"
-	    "Manage keyward PIV tokens (USB tokens and readers through pcscd).\n"
+	    "Manage keyward PIV tokens: USB tokens and card readers (pcscd), SIM cards\n"
+	    "(uicc:, at: modems) and Bluetooth keys (ble:); enroll them from a KMS.\n"
 	    "\n"
 	    "Verbs:\n");
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
