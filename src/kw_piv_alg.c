@@ -3,7 +3,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/param_build.h>
+#include <openssl/x509.h>
 
 #include "kw_piv_int.h"
 #include "kw_tlv.h"
@@ -64,13 +64,6 @@ kw_piv_ec_size(uint8_t alg)
 	return alg == KW_PIV_ALG_ECCP256 ? 32 : alg == KW_PIV_ALG_ECCP384 ? 48 : 0;
 }
 
-static const char *
-piv_ec_group(uint8_t alg)
-{
-	return alg == KW_PIV_ALG_ECCP256 ? "prime256v1" :
-	    alg == KW_PIV_ALG_ECCP384 ? "secp384r1" : NULL;
-}
-
 uint8_t
 kw_piv_alg_of_pkey(const EVP_PKEY *key)
 {
@@ -109,36 +102,81 @@ kw_piv_alg_of_key(const EVP_PKEY *key)
 	return kw_piv_alg_of_pkey(key);
 }
 
-static kw_rv
-piv_pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, EVP_PKEY **out)
-{
-	EVP_PKEY_CTX *ctx = NULL;
-	OSSL_PARAM *params = NULL;
-	kw_rv rv = KW_ERR_NOMEM;
+/* Public keys from the card become a SubjectPublicKeyInfo (RFC 5280, RFC
+ * 3279, RFC 5480) parsed with d2i_PUBKEY: the same path as a certificate's
+ * key, which keeps working inside applications whose OpenSSL has an ENGINE
+ * registered for RSA/EC (libp11's engine), where EVP_PKEY_fromdata fails. */
+static const uint8_t oid_rsa[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+	0x01, 0x01, 0x01, 0x05, 0x00 };   /* rsaEncryption, NULL parameters */
+static const uint8_t oid_ec[] = { 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
+static const uint8_t oid_p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03,
+	0x01, 0x07 };
+static const uint8_t oid_p384[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 };
 
-	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) == NULL)
-		goto fail;
-	rv = KW_ERR_CRYPTO;
-	if (EVP_PKEY_fromdata_init(ctx) != 1)
-		goto fail;
-	/* Card data that OpenSSL refuses (e.g. a point off the curve). */
-	rv = KW_ERR_FORMAT;
-	if (EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		goto fail;
-	rv = KW_OK;
-fail:
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
+/* A DER INTEGER of an unsigned big-endian value (leading zeros dropped). */
+static kw_rv
+der_put_uint(kw_buf *b, kw_view v)
+{
+	kw_buf val;
+	kw_rv rv;
+
+	while (v.len > 1 && v.ptr[0] == 0) {
+		v.ptr++;
+		v.len--;
+	}
+	kw_buf_init(&val, v.len + 16);
+	rv = (v.ptr[0] & 0x80) != 0 ? kw_buf_put_u8(&val, 0) : KW_OK;
+	if (rv == KW_OK && (rv = kw_buf_put_view(&val, v)) == KW_OK)
+		rv = kw_tlv_put(b, 0x02, val.data, val.len);
+	kw_buf_free(&val);
 	return rv;
 }
 
+/* SEQUENCE { SEQUENCE { alg }, BIT STRING { 00 key } } -> EVP_PKEY. */
+static kw_rv
+piv_spki_decode(kw_view alg, kw_view key, EVP_PKEY **out)
+{
+	kw_buf algseq, bits, spki;
+	const unsigned char *p;
+	kw_rv rv;
+
+	kw_buf_init(&algseq, key.len + 256);
+	kw_buf_init(&bits, key.len + 16);
+	kw_buf_init(&spki, key.len + 256);
+	if ((rv = kw_tlv_put(&algseq, 0x30, alg.ptr, alg.len)) != KW_OK ||
+	    (rv = kw_buf_put_u8(&bits, 0)) != KW_OK ||
+	    (rv = kw_buf_put_view(&bits, key)) != KW_OK ||
+	    (rv = kw_buf_put(&spki, algseq.data, algseq.len)) != KW_OK ||
+	    (rv = kw_tlv_put(&spki, 0x03, bits.data, bits.len)) != KW_OK)
+		goto fail;
+	kw_buf_reset(&algseq);
+	if ((rv = kw_tlv_put(&algseq, 0x30, spki.data, spki.len)) != KW_OK)
+		goto fail;
+	p = algseq.data;
+	/* Card data that OpenSSL refuses (e.g. a point off the curve). */
+	rv = KW_ERR_FORMAT;
+	if ((*out = d2i_PUBKEY(NULL, &p, (long)algseq.len)) == NULL)
+		goto fail;
+	if (p != algseq.data + algseq.len) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+		goto fail;
+	}
+	rv = KW_OK;
+fail:
+	kw_buf_free(&algseq);
+	kw_buf_free(&bits);
+	kw_buf_free(&spki);
+	return rv;
+}
+
+/* RSA: 81 modulus, 82 public exponent. */
 static kw_rv
 piv_rsa_decode(kw_view v, uint8_t alg, EVP_PKEY **out)
 {
 	kw_view n, e;
 	BIGNUM *bn_n = NULL, *bn_e = NULL;
-	OSSL_PARAM_BLD *bld = NULL;
+	kw_buf key, seq;
 	kw_rv rv;
 
 	if ((rv = kw_tlv_expect(&v, 0x81, &n)) != KW_OK ||
@@ -147,30 +185,33 @@ piv_rsa_decode(kw_view v, uint8_t alg, EVP_PKEY **out)
 		return rv;
 	if (n.len == 0 || e.len == 0 || e.len > 8)
 		return KW_ERR_FORMAT;
+	kw_buf_init(&key, n.len + e.len + 32);
+	kw_buf_init(&seq, n.len + e.len + 40);
 	rv = KW_ERR_NOMEM;
 	if ((bn_n = BN_bin2bn(n.ptr, (int)n.len, NULL)) == NULL ||
-	    (bn_e = BN_bin2bn(e.ptr, (int)e.len, NULL)) == NULL ||
-	    (bld = OSSL_PARAM_BLD_new()) == NULL)
+	    (bn_e = BN_bin2bn(e.ptr, (int)e.len, NULL)) == NULL)
 		goto fail;
 	rv = KW_ERR_FORMAT;
 	if (BN_num_bits(bn_n) != kw_piv_alg_bits(alg) || !BN_is_odd(bn_e) || BN_is_one(bn_e))
 		goto fail;
-	rv = KW_ERR_NOMEM;
-	if (OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) != 1)
+	/* RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } */
+	if ((rv = der_put_uint(&key, n)) != KW_OK || (rv = der_put_uint(&key, e)) != KW_OK ||
+	    (rv = kw_tlv_put(&seq, 0x30, key.data, key.len)) != KW_OK)
 		goto fail;
-	rv = piv_pkey_fromdata("RSA", bld, out);
+	rv = piv_spki_decode(kw_view_make(oid_rsa, sizeof(oid_rsa)), kw_buf_view(&seq), out);
 fail:
-	OSSL_PARAM_BLD_free(bld);
+	kw_buf_free(&key);
+	kw_buf_free(&seq);
 	BN_free(bn_n);
 	BN_free(bn_e);
 	return rv;
 }
 
+/* EC: 86 uncompressed point. */
 static kw_rv
 piv_ec_decode(kw_view v, uint8_t alg, EVP_PKEY **out)
 {
-	OSSL_PARAM_BLD *bld = NULL;
+	kw_buf algid;
 	kw_view pt;
 	kw_rv rv;
 
@@ -179,16 +220,13 @@ piv_ec_decode(kw_view v, uint8_t alg, EVP_PKEY **out)
 		return rv;
 	if (pt.len != 1 + 2 * kw_piv_ec_size(alg) || pt.ptr[0] != 0x04)
 		return KW_ERR_FORMAT;
-	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
-		return KW_ERR_NOMEM;
-	rv = KW_ERR_NOMEM;
-	if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-	    piv_ec_group(alg), 0) != 1 ||
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt.ptr, pt.len) != 1)
-		goto fail;
-	rv = piv_pkey_fromdata("EC", bld, out);
-fail:
-	OSSL_PARAM_BLD_free(bld);
+	kw_buf_init(&algid, 64);
+	if ((rv = kw_buf_put(&algid, oid_ec, sizeof(oid_ec))) == KW_OK)
+		rv = alg == KW_PIV_ALG_ECCP256 ? kw_buf_put(&algid, oid_p256, sizeof(oid_p256)) :
+		    kw_buf_put(&algid, oid_p384, sizeof(oid_p384));
+	if (rv == KW_OK)
+		rv = piv_spki_decode(kw_buf_view(&algid), pt, out);
+	kw_buf_free(&algid);
 	return rv;
 }
 

@@ -1,6 +1,9 @@
 /* kw_piv_keys.c, kw_piv_crypt.c, kw_piv_alg.c: GENERATE, GENERAL
  * AUTHENTICATE (RSA, ECDSA, ECDH), IMPORT, ATTEST, METADATA, MOVE/DELETE,
  * against a card side that uses real OpenSSL keys; malformed answers. */
+/* ENGINE is deprecated in OpenSSL 3, yet libp11's engine is what puts a
+ * legacy key method in front of the module in real applications. */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +14,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/engine.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
@@ -327,6 +331,80 @@ test_generate(void **state)
 	assert_int_equal(kw_piv_generate(e.p, 0x9a, KW_PIV_ALG_ECCP256, 0, 4, &pub), KW_ERR_ARG);
 	assert_int_equal(kw_piv_generate(e.p, 0x9a, KW_PIV_ALG_ECCP256, 0, 0, NULL), KW_ERR_ARG);
 	env_close(&e);
+}
+
+/* An ENGINE that offers legacy RSA and EC key methods, registered as the
+ * default, as libp11's engine does inside openssl(1), NSS-less apps etc. */
+static EVP_PKEY_METHOD *eng_meths[2];
+
+static int
+eng_pkey_meths(ENGINE *en, EVP_PKEY_METHOD **pmeth, const int **nids, int nid)
+{
+	static const int ids[] = { EVP_PKEY_RSA, EVP_PKEY_EC };
+
+	(void)en;
+	if (pmeth == NULL) {
+		*nids = ids;
+		return 2;
+	}
+	*pmeth = nid == EVP_PKEY_RSA ? eng_meths[0] : nid == EVP_PKEY_EC ? eng_meths[1] : NULL;
+	return *pmeth != NULL;
+}
+
+static ENGINE *
+engine_start(void)
+{
+	ENGINE *en = ENGINE_new();
+	int i, ids[] = { EVP_PKEY_RSA, EVP_PKEY_EC };
+
+	assert_non_null(en);
+	for (i = 0; i < 2; i++) {
+		assert_non_null(eng_meths[i] = EVP_PKEY_meth_new(ids[i], 0));
+		EVP_PKEY_meth_copy(eng_meths[i], EVP_PKEY_meth_find(ids[i]));
+	}
+	assert_int_equal(ENGINE_set_id(en, "kwtest"), 1);
+	assert_int_equal(ENGINE_set_name(en, "keyward test engine"), 1);
+	assert_int_equal(ENGINE_set_pkey_meths(en, eng_pkey_meths), 1);
+	assert_int_equal(ENGINE_add(en), 1);
+	assert_int_equal(ENGINE_init(en), 1);
+	assert_int_equal(ENGINE_set_default_pkey_meths(en), 1);
+	return en;
+}
+
+static void
+engine_stop(ENGINE *en)
+{
+	ENGINE_unregister_pkey_meths(en);
+	ENGINE_finish(en);
+	ENGINE_remove(en);
+	ENGINE_free(en);
+	EVP_PKEY_meth_free(eng_meths[0]);
+	EVP_PKEY_meth_free(eng_meths[1]);
+	eng_meths[0] = eng_meths[1] = NULL;
+}
+
+/* Public keys from the card (GENERATE here, metadata alike) still decode
+ * with an application's ENGINE in front of RSA and EC. */
+static void
+test_pubkey_under_engine(void **state)
+{
+	EVP_PKEY *keys[] = { rsa2048, p256, p384 };
+	uint8_t algs[] = { KW_PIV_ALG_RSA2048, KW_PIV_ALG_ECCP256, KW_PIV_ALG_ECCP384 };
+	ENGINE *en = engine_start();
+	EVP_PKEY *pub;
+	env e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		env_open(&e, keys[i], 0x9d, algs[i]);
+		pub = NULL;
+		assert_int_equal(kw_piv_generate(e.p, 0x9d, algs[i], 0, 0, &pub), KW_OK);
+		assert_int_equal(EVP_PKEY_eq(pub, keys[i]), 1);
+		EVP_PKEY_free(pub);
+		env_close(&e);
+	}
+	engine_stop(en);
 }
 
 /* GENERATE answers built from a real key and then damaged. */
@@ -646,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_ecdsa),
 		cmocka_unit_test(test_ecdh),
 		cmocka_unit_test(test_25519),
+		cmocka_unit_test(test_pubkey_under_engine),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
