@@ -98,6 +98,40 @@ test_objects(void **state)
 	assert_int_equal(C_FindObjects(s, &k, 1, &(CK_ULONG){ 0 }), CKR_OPERATION_NOT_INITIALIZED);
 }
 
+/* A certificate search reads certificate objects only (the start-up of a
+ * mail client); a later key search adds the keys by metadata and keeps the
+ * certificate objects and their handles. */
+static void
+test_cert_search(void **state)
+{
+	CK_SESSION_HANDLE s = p11f_open(0, false);
+	CK_OBJECT_CLASS cert = CKO_CERTIFICATE, priv = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE ccls[] = { { CKA_CLASS, &cert, sizeof(cert) } };
+	CK_ATTRIBUTE pcls[] = { { CKA_CLASS, &priv, sizeof(priv) } };
+	CK_OBJECT_HANDLE c;
+	char lab[64];
+	CK_ATTRIBUTE la = { CKA_LABEL, lab, sizeof(lab) };
+
+	(void)state;
+	p11f_cards[0].metadata = p11f_cards[0].get_data = 0;
+	assert_int_equal(p11f_count(s, ccls, 1), 3);
+	assert_int_equal(p11f_cards[0].metadata, 0);
+	/* 9A 9C 9D 9E, the key history (absent: every retired slot) */
+	assert_int_equal(p11f_cards[0].get_data, 25);
+	c = p11f_find(s, CKO_CERTIFICATE, 2);
+	assert_int_not_equal(c, CK_INVALID_HANDLE);
+	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"123456", 6), CKR_OK);
+	/* keys now: metadata, no certificate read again; 9D's key has none */
+	assert_int_equal(p11f_count(s, pcls, 1), 4);
+	assert_true(p11f_cards[0].metadata > 0);
+	assert_int_equal(p11f_cards[0].get_data, 25);
+	assert_int_not_equal(p11f_find(s, CKO_PRIVATE_KEY, 3), CK_INVALID_HANDLE);
+	assert_int_equal(p11f_find(s, CKO_CERTIFICATE, 2), c);
+	assert_int_equal(C_GetAttributeValue(s, c, &la, 1), CKR_OK);
+	assert_int_equal(p11f_count(s, ccls, 1), 3);
+	assert_int_equal(p11f_cards[0].get_data, 25);
+}
+
 /* Only what a template can match is read from the card. */
 static void
 test_lazy(void **state)
@@ -720,6 +754,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_objects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lazy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_metadata, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attributes, setup, teardown),

@@ -99,6 +99,65 @@ test_get_data(void **state)
 	kw_buf_free(&out);
 }
 
+/* Extended APDUs on request: one exchange for an object or a long command;
+ * the first refusal switches the object to short APDUs for good. */
+static void
+test_extended(void **state)
+{
+	static const uint8_t sig_in[300] = { 0 };
+	kw_transport *t;
+	kw_piv *p;
+	kw_buf out;
+	kw_mock *m;
+
+	(void)state;
+	kw_buf_init(&out, 0);
+	fake_open(NULL, &t, &p);
+	m = kw_mock_of(t);
+	assert_false(kw_piv_extended(p));
+	kw_piv_set_extended(p, true);
+	assert_true(kw_piv_extended(p));
+	/* case 4E: Lc 000005, Le 0000; short commands stay short */
+	fake_expect(t, "00CB3FFF0000055C035FC1020000", "53030102039000");
+	assert_int_equal(kw_piv_get_data(p, KW_PIV_OBJ_CHUID, &out), KW_OK);
+	assert_view_hex(kw_buf_view(&out), "010203");
+	fake_expect(t, "00A4040005A00000030800", "9000");
+	assert_int_equal(kw_piv_select(p), KW_OK);
+	/* more than 255 bytes of data without an answer: no chaining */
+	{
+		char hex[2 * 320];
+		size_t i;
+
+		strcpy(hex, "00DB3FFF000135" "5C035FC102" "5382012C");
+		for (i = 0; i < sizeof(sig_in); i++)
+			strcat(hex, "00");
+		fake_expect(t, hex, "9000");
+	}
+	assert_int_equal(kw_piv_put_data(p, KW_PIV_OBJ_CHUID, sig_in, sizeof(sig_in)), KW_OK);
+	/* refused (6700): resent short, and short from then on */
+	fake_expect(t, "00CB3FFF0000055C035FC1020000", "6700");
+	fake_expect(t, "00CB3FFF055C035FC10200", "53030102039000");
+	assert_int_equal(kw_piv_get_data(p, KW_PIV_OBJ_CHUID, &out), KW_OK);
+	assert_false(kw_piv_extended(p));
+	fake_expect(t, "00CB3FFF055C035FC10200", "5300" "9000");
+	assert_int_equal(kw_piv_get_data(p, KW_PIV_OBJ_CHUID, &out), KW_OK);
+	assert_int_equal(kw_mock_pending(m), 0);
+	assert_int_equal(kw_mock_mismatches(m), 0);
+	fake_close(NULL, &t, &p);
+	/* a transport error on an extended APDU: the same fallback */
+	fake_open(NULL, &t, &p);
+	m = kw_mock_of(t);
+	kw_piv_set_extended(p, true);
+	assert_int_equal(kw_mock_expect_err(m, "00CB3FFF0000055C035FC1020000", KW_ERR_TRANSPORT),
+	    KW_OK);
+	fake_expect(t, "00CB3FFF055C035FC10200", "53030102039000");
+	assert_int_equal(kw_piv_get_data(p, KW_PIV_OBJ_CHUID, &out), KW_OK);
+	assert_view_hex(kw_buf_view(&out), "010203");
+	assert_false(kw_piv_extended(p));
+	fake_close(NULL, &t, &p);
+	kw_buf_free(&out);
+}
+
 static void
 test_put_data(void **state)
 {
@@ -395,6 +454,7 @@ main(void)
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_pin_status),
 		cmocka_unit_test(test_change_and_unblock),
+		cmocka_unit_test(test_extended),
 		cmocka_unit_test(test_version_serial),
 		cmocka_unit_test(test_yk_admin),
 		cmocka_unit_test(test_log_never_shows_pins_or_keys),
