@@ -45,6 +45,12 @@ static const char enroll_usage[] =
     "  --json                  the result as JSON on stdout\n"
     "  --help                  this text\n"
     "\n"
+    "--json: {\"ok\", \"email\", \"token\", \"serial\", \"initialized\", \"signing\":\n"
+    "{\"slot\", \"serial\", \"not_after\", \"cert\", \"already_done\"}, \"attestation\":\n"
+    "[9C PEM, F9 PEM], \"encryption\": {\"keys\", \"already_done\", \"slots\": [{\"slot\",\n"
+    "\"key_id\", \"seq\", \"current\", \"serial\", \"cert\"}]}, on failure \"error\" and\n"
+    "\"kms_error\"}; --batch: {\"results\": [...], \"enrolled\", \"failed\"}.\n"
+    "\n"
     "PINs are never echoed, logged or retried.\n"
     "Exit status: 0 ok, 1 error (any token of a batch), 2 usage error.\n";
 
