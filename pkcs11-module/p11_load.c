@@ -5,10 +5,11 @@
  * certificate from the verified on-disk cache or the card. A search for
  * certificates alone reads certificate objects only (one extended APDU
  * each), without metadata: the keys of those slots are resolved when keys
- * are asked for, keeping the certificate objects and their handles. Retired slots 82-95 are probed in order: all
- * twenty when the Key History object (5FC10C) is absent, else at least as
- * many as it counts and then up to the first empty slot (enrollment fills
- * them in order; KEYWARD_PROBE_ALL_RETIRED=1 probes all twenty anyway).
+ * are asked for, keeping the certificate objects and their handles.
+ * Retired slots 82-95 are probed in order: all twenty when the Key History
+ * object (5FC10C) is absent, else at least as many as it counts and then
+ * up to the first empty slot (enrollment fills them in order;
+ * KEYWARD_PROBE_ALL_RETIRED=1 probes all twenty anyway).
  * A slot is always found by its CKA_ID. Cards without GET METADATA are
  * read through their certificate objects instead. */
 #include <stdlib.h>
