@@ -9,7 +9,7 @@
 #include "kw_log.h"
 
 static const char front_schema[] =
-    "PRAGMA journal_mode=WAL;"
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS enc_keys (id TEXT PRIMARY KEY, email TEXT NOT NULL,"
     " seq INTEGER NOT NULL, alg TEXT NOT NULL, serial TEXT NOT NULL,"
     " not_after INTEGER NOT NULL, created INTEGER NOT NULL,"
@@ -33,7 +33,7 @@ static const char front_schema[] =
     "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);";
 
 static const char share_schema[] =
-    "PRAGMA journal_mode=WAL;"
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS shares (key_id TEXT NOT NULL, idx INTEGER NOT NULL,"
     " sealed BLOB NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(key_id, idx));"
     "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);";
