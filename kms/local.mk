@@ -41,7 +41,7 @@ kms_kwkms_tool_LDADD = kms/client/libkwkms.la src/libkeyward.la $(CRYPTO_LIBS) \
 
 KMS_SH_TESTS = tests/kms/kms-init.sh tests/kms/kms-validation.sh \
 	tests/kms/kms-password.sh tests/kms/kms-issue.sh tests/kms/kms-delivery.sh \
-	tests/kms/kms-crl.sh tests/kms/kms-scan.sh
+	tests/kms/kms-crl.sh tests/kms/kms-scan.sh tests/kms/kms-p256.sh
 TESTS += $(KMS_SH_TESTS)
 EXTRA_DIST += $(KMS_SH_TESTS) tests/kms/kms-env.sh tests/kms/smtp_sink.py \
 	tests/kms/scan_keys.py kms/bench-kms.sh
