@@ -1,6 +1,7 @@
 /* tools/keyward/cli_csr.c: a PKCS#10 request signed by the token (a fake
  * PIV card that checks the PIN and signs with an OpenSSL key), RSA and
- * P-256, a wrong PIN (no signature asked), and the PEM/key helpers. */
+ * P-256, a wrong PIN (no signature asked), the PEM/key helpers and the
+ * chain check of KMS certificates (foreign CA, expired). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -209,6 +210,82 @@ test_helpers(void **state)
 	EVP_PKEY_free(other);
 }
 
+static X509 *
+make_cert(EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca, long from, long to)
+{
+	X509 *x = X509_new();
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+	const char *bc = ca ? "critical,CA:TRUE" : "CA:FALSE";
+
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), ca ? 1 : 2);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	    (const unsigned char *)(ca ? "test CA" : "alice@example.test"), -1, -1, 0);
+	assert_int_equal(X509_set_issuer_name(x, X509_get_subject_name(issuer != NULL ? issuer : x)), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), from);
+	X509_gmtime_adj(X509_getm_notAfter(x), to);
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+	assert_non_null(e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, bc));
+	X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	if (!ca) {
+		assert_non_null(e = X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage,
+		    "emailProtection"));
+		X509_add_ext(x, e, -1);
+		X509_EXTENSION_free(e);
+	}
+	assert_true(X509_sign(x, issuer_key, EVP_sha256()) > 0);
+	return x;
+}
+
+static void
+check_chain(X509 *leaf, X509 *ca, int purpose, kw_rv want)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(leaf, &der);
+	char *pem;
+	unsigned char *cader = NULL;
+	int m = i2d_X509(ca, &cader);
+
+	pem = kwcli_der_to_pem("CERTIFICATE", cader, (size_t)m);
+	assert_int_equal(kwcli_cert_check_chain(der, (size_t)n, pem, purpose), want);
+	free(pem);
+	OPENSSL_free(der);
+	OPENSSL_free(cader);
+}
+
+static void
+test_chain(void **state)
+{
+	EVP_PKEY *cak = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *otherk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *ca = make_cert(cak, NULL, cak, true, -60, 3600);
+	X509 *other = make_cert(otherk, NULL, otherk, true, -60, 3600);
+	X509 *leaf = make_cert(k, ca, cak, false, -60, 3600);
+	X509 *expired = make_cert(k, ca, cak, false, -7200, -3600);
+
+	(void)state;
+	check_chain(leaf, ca, X509_PURPOSE_SMIME_SIGN, KW_OK);
+	check_chain(leaf, ca, X509_PURPOSE_SMIME_ENCRYPT, KW_OK);
+	check_chain(leaf, other, X509_PURPOSE_SMIME_SIGN, KW_ERR_SECURITY);
+	check_chain(expired, ca, X509_PURPOSE_SMIME_SIGN, KW_ERR_SECURITY);
+	/* an expired encryption certificate stays in the history */
+	check_chain(expired, ca, X509_PURPOSE_SMIME_ENCRYPT, KW_OK);
+	assert_int_equal(kwcli_cert_check_chain((const uint8_t *)"\x30\x00", 2, "", 0),
+	    KW_ERR_CRYPTO);
+	X509_free(ca);
+	X509_free(other);
+	X509_free(leaf);
+	X509_free(expired);
+	EVP_PKEY_free(cak);
+	EVP_PKEY_free(otherk);
+	EVP_PKEY_free(k);
+}
+
 int
 main(void)
 {
@@ -217,6 +294,7 @@ main(void)
 		cmocka_unit_test(test_p256),
 		cmocka_unit_test(test_wrong_pin),
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_chain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

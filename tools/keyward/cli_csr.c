@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -232,5 +233,40 @@ kwcli_pubkey_id(const EVP_PKEY *pub, char out[65])
 	if (n > 0 && EVP_Digest(der, (size_t)n, hash, NULL, EVP_sha256(), NULL) == 1)
 		rv = kw_hex_encode(hash, sizeof(hash), out, 65);
 	OPENSSL_free(der);
+	return rv;
+}
+
+kw_rv
+kwcli_cert_check_chain(const uint8_t *der, size_t len, const char *ca_pem, int purpose)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	BIO *b = BIO_new_mem_buf(ca_pem, -1);
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509 *ca;
+	int n = 0;
+	kw_rv rv = KW_ERR_CRYPTO;
+
+	if (x == NULL || p != der + len || b == NULL || store == NULL || ctx == NULL)
+		goto fail;
+	while ((ca = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		n += X509_STORE_add_cert(store, ca) == 1;
+		X509_free(ca);
+	}
+	ERR_clear_error();
+	if (n == 0 || X509_STORE_CTX_init(ctx, store, x, NULL) != 1 ||
+	    X509_STORE_CTX_set_purpose(ctx, purpose) != 1)
+		goto fail;
+	/* Old encryption keys stay deliverable after their certificates
+	 * expire (old mail must stay readable): no time check for them. */
+	if (purpose == X509_PURPOSE_SMIME_ENCRYPT)
+		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME);
+	rv = X509_verify_cert(ctx) == 1 ? KW_OK : KW_ERR_SECURITY;
+fail:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	BIO_free(b);
+	X509_free(x);
 	return rv;
 }

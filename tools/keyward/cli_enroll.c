@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/x509v3.h>
+
 #include "kw_log.h"
 #include "kwenroll.h"
 
@@ -58,6 +60,22 @@ kwcli_enroll_kms_session(kwcli_enroll_ctx *c)
 		kwcli_kms_report(c->kms, "email validation failed", rv);
 	else
 		kwcli_progress(c, "email address validated");
+	return rv;
+}
+
+kw_rv
+kwcli_enroll_check_cert(kwcli_enroll_ctx *c, const kw_buf *der, int purpose)
+{
+	kw_rv rv;
+
+	if (c->ca_pem == NULL && (rv = kwkms_ca(c->kms, &c->ca_pem)) != KW_OK) {
+		kwcli_kms_report(c->kms, "cannot get the KMS CA certificate", rv);
+		return rv;
+	}
+	if ((rv = kwcli_cert_check_chain(der->data, der->len, c->ca_pem, purpose)) != KW_OK)
+		fprintf(stderr, "keyward: a certificate from the KMS does not chain to the KMS "
+		    "CA for S/MIME %s: not written to the token\n",
+		    purpose == X509_PURPOSE_SMIME_SIGN ? "signing" : "encryption");
 	return rv;
 }
 
@@ -288,6 +306,7 @@ kwcli_enroll_run(const kwcli_enroll_opts *o, json_t **result)
 	kw_secret_free(&c.pin);
 	kw_secret_free(&c.password);
 	kwkms_free(&c.kms);
+	free(c.ca_pem);
 	kwcli_journal_free(&c.jr);
 	kwcli_token_close(&c.tok);
 	return rv == KW_OK ? KWCLI_OK : KWCLI_ERROR;

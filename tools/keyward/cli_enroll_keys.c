@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "kw_log.h"
 #include "kwenroll.h"
@@ -101,7 +102,8 @@ place_key(kwcli_enroll_ctx *c, size_t i, const kwkms_key *k, json_t *arr)
 	kw_rv rv;
 
 	kw_buf_init(&der, 1 << 16);
-	if ((rv = kwcli_pem_to_der(k->cert_pem, &der)) != KW_OK)
+	if ((rv = kwcli_pem_to_der(k->cert_pem, &der)) != KW_OK ||
+	    (rv = kwcli_enroll_check_cert(c, &der, X509_PURPOSE_SMIME_ENCRYPT)) != KW_OK)
 		goto fail;
 	st = slot_state(c, slot, &der);
 	if (st != 1) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "kw_log.h"
 #include "kwenroll.h"
@@ -150,6 +151,8 @@ certify(kwcli_enroll_ctx *c, EVP_PKEY *pub, kw_buf *der)
 		fprintf(stderr, "keyward: the KMS sent a certificate for another key\n");
 		goto fail;
 	}
+	if ((rv = kwcli_enroll_check_cert(c, der, X509_PURPOSE_SMIME_SIGN)) != KW_OK)
+		goto fail;
 	if ((rv = kwcli_journal_set_str(&c->jr, "sign_cert", pem)) == KW_OK)
 		rv = kwcli_journal_save(&c->jr);
 fail:

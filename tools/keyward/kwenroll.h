@@ -65,6 +65,11 @@ kw_rv kwcli_csr_make(kwcli_token *tok, uint8_t slot, EVP_PKEY *pub, const char *
 kw_rv kwcli_pem_to_der(const char *pem, kw_buf *der);
 char *kwcli_der_to_pem(const char *label, const uint8_t *der, size_t len);
 bool kwcli_cert_matches_key(const uint8_t *der, size_t len, const EVP_PKEY *pub);
+/* Does the certificate chain to the CA (PEM, one or more) for purpose
+ * (X509_PURPOSE_SMIME_SIGN / _ENCRYPT; the latter without a validity-time
+ * check: expired encryption certificates stay in the history)?
+ * KW_ERR_SECURITY if not. */
+kw_rv kwcli_cert_check_chain(const uint8_t *der, size_t len, const char *ca_pem, int purpose);
 /* SHA-256 of the SubjectPublicKeyInfo, hex. */
 kw_rv kwcli_pubkey_id(const EVP_PKEY *pub, char out[65]);
 
@@ -128,11 +133,14 @@ typedef struct kwcli_enroll_ctx {
 	bool have_password;
 	bool was_complete;       /* the journal said a previous run finished */
 	bool md_supported;       /* the token answers GET METADATA */
+	char *ca_pem;            /* the KMS CA, fetched once per run */
 	json_t *res;
 } kwcli_enroll_ctx;
 void kwcli_progress(const kwcli_enroll_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 kw_rv kwcli_enroll_kms_session(kwcli_enroll_ctx *c);
+/* Certificates from the KMS must chain to its CA before they go on the token. */
+kw_rv kwcli_enroll_check_cert(kwcli_enroll_ctx *c, const kw_buf *der, int purpose);
 kw_rv kwcli_enroll_sign_slot(kwcli_enroll_ctx *c);
 kw_rv kwcli_enroll_enc_slots(kwcli_enroll_ctx *c);
 
