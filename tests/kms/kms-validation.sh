@@ -4,6 +4,7 @@
 # requests get clear 4xx JSON errors; failed validations are audited.
 KMS_EXTRA_CONF='[validation]
 per_address = 4
+per_client = 7
 max_attempts = 3'
 . "$KW_TOP_SRCDIR/tests/kms/kms-env.sh"
 kms_env_up
@@ -58,6 +59,13 @@ api POST /v1/validation/start "{\"email\":\"$A\"}" > /dev/null; expect 202
 api POST /v1/validation/start "{\"email\":\"$A\"}" > /dev/null; expect 202
 api POST /v1/validation/start "{\"email\":\"$A\"}" > /dev/null; expect 429 rate_limited
 ok "per-address rate limit"
+
+# per-client rate limit: 5 starts so far from 127.0.0.1, 7 allowed
+api POST /v1/validation/start '{"email":"carol@example.test"}' > /dev/null; expect 202
+api POST /v1/validation/start '{"email":"dave@example.test"}' > /dev/null; expect 202
+api POST /v1/validation/start '{"email":"erin@example.test"}' > /dev/null; expect 429 rate_limited
+grep -q "from this client" "$T/body" || fail "unclear client rate-limit message"
+ok "per-client rate limit"
 
 # malformed and oversized requests
 api POST /v1/validation/start '{"email":' > /dev/null; expect 400 bad_json
