@@ -87,6 +87,8 @@ parse_line(kw_view line, kw_config *cfg)
 		return add_value(&cfg->uicc_readers, val);
 	if (view_is(key, "modem_port"))
 		return add_value(&cfg->modem_ports, val);
+	if (view_is(key, "ble_device"))
+		return add_value(&cfg->ble_devices, val);
 	kw_debug("config: ignoring key '%.*s'", (int)(key.len > 64 ? 64 : key.len),
 	    (const char *)key.ptr);
 	return KW_OK;
@@ -145,6 +147,7 @@ kw_config_free(kw_config *cfg)
 {
 	kw_strlist_free(&cfg->uicc_readers);
 	kw_strlist_free(&cfg->modem_ports);
+	kw_strlist_free(&cfg->ble_devices);
 }
 
 /* Read a whole (bounded) file; a missing file is KW_ERR_NOT_FOUND. */
@@ -185,6 +188,27 @@ env_override(const char *name, kw_strlist *l)
 	return kw_config_split(v, l);
 }
 
+/* KEYWARD_BLE_DEVICES: addresses contain ':', so the separators are
+ * ',', ';' and blanks. */
+static kw_rv
+env_override_ble(kw_strlist *l)
+{
+	const char *v = getenv("KEYWARD_BLE_DEVICES"), *p;
+	size_t n;
+	kw_rv rv;
+
+	if (v == NULL)
+		return KW_OK;
+	kw_strlist_free(l);
+	for (p = v; *p != '\0'; p += n) {
+		p += strspn(p, ",; \t\n");
+		n = strcspn(p, ",; \t\n");
+		if (n > 0 && (rv = add_value(l, kw_view_make(p, n))) != KW_OK)
+			return rv;
+	}
+	return KW_OK;
+}
+
 kw_rv
 kw_config_load(kw_config *cfg)
 {
@@ -210,7 +234,8 @@ kw_config_load(kw_config *cfg)
 		goto fail;
 	}
 	if ((rv = env_override("KEYWARD_UICC_READERS", &cfg->uicc_readers)) != KW_OK ||
-	    (rv = env_override("KEYWARD_MODEM_PORTS", &cfg->modem_ports)) != KW_OK)
+	    (rv = env_override("KEYWARD_MODEM_PORTS", &cfg->modem_ports)) != KW_OK ||
+	    (rv = env_override_ble(&cfg->ble_devices)) != KW_OK)
 		goto fail;
 	kw_buf_free(&text);
 	return KW_OK;

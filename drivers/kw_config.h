@@ -4,10 +4,14 @@
  *
  *   uicc_reader = NAME      a PC/SC reader holding a UICC (SIM); repeatable
  *   modem_port = /dev/PATH  a modem's AT command port; repeatable
+ *   ble_device = AA:BB:CC:DD:EE:FF  a bonded BLE device that is a keyward
+ *                           token even if it does not advertise keyward's
+ *                           service; repeatable
  *
  * Environment overrides (replace the file's list for that key):
  * KEYWARD_UICC_READERS, KEYWARD_MODEM_PORTS, separated by ';' or, when the
- * value has no ';', by ':'. A missing file is an empty configuration. */
+ * value has no ';', by ':'; KEYWARD_BLE_DEVICES, separated by ',', ';' or
+ * blanks. A missing file is an empty configuration. */
 #ifndef KW_CONFIG_H
 #define KW_CONFIG_H
 
@@ -21,6 +25,7 @@
 typedef struct kw_config {
 	kw_strlist uicc_readers;
 	kw_strlist modem_ports;
+	kw_strlist ble_devices;
 } kw_config;
 
 /* Read the file (KEYWARD_CONF or the default path) and apply the

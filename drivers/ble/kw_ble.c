@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "ble/kw_ble_priv.h"
+#include "kw_config.h"
 #include "kw_log.h"
 
 #define CONNECT_TIMEOUT_MS 10000
@@ -351,18 +352,47 @@ ble_present(void *ctx)
 	return b->gone;
 }
 
+/* The configured token addresses (kw_config: ble_device =, or
+ * KEYWARD_BLE_DEVICES) as one comma-separated string; NULL when none. */
+static kw_rv
+ble_configured(char **out)
+{
+	kw_config cfg;
+	size_t i, len = 1;
+	char *s;
+	kw_rv rv;
+
+	*out = NULL;
+	if ((rv = kw_config_load(&cfg)) != KW_OK)
+		return rv;
+	for (i = 0; i < cfg.ble_devices.n; i++)
+		len += strlen(cfg.ble_devices.v[i]) + 1;
+	if (cfg.ble_devices.n > 0 && (s = calloc(1, len)) != NULL) {
+		for (i = 0; i < cfg.ble_devices.n; i++) {
+			strcat(s, cfg.ble_devices.v[i]);
+			strcat(s, ",");
+		}
+		*out = s;
+	} else if (cfg.ble_devices.n > 0) {
+		rv = KW_ERR_NOMEM;
+	}
+	kw_config_free(&cfg);
+	return rv;
+}
+
 static kw_rv
 ble_list(kw_strlist *out)
 {
 	sd_bus *bus = NULL;
 	kw_ble_objs o = { 0 };
-	const char *addrs = getenv("KEYWARD_BLE_DEVICES");
+	char *addrs = NULL;
 	const kw_ble_obj *d, *a;
 	char uri[4 + KW_BLE_ADDR_LEN + 1];
 	size_t i;
 	kw_rv rv;
 
-	if ((rv = kw_ble_bus_open(&bus)) != KW_OK || (rv = kw_ble_bus_objects(bus, &o)) != KW_OK)
+	if ((rv = ble_configured(&addrs)) != KW_OK || (rv = kw_ble_bus_open(&bus)) != KW_OK ||
+	    (rv = kw_ble_bus_objects(bus, &o)) != KW_OK)
 		goto out;
 	for (i = 0; i < o.n && rv == KW_OK; i++) {
 		d = &o.v[i];
@@ -379,6 +409,7 @@ ble_list(kw_strlist *out)
 		rv = kw_strlist_add(out, uri);
 	}
 out:
+	free(addrs);
 	kw_ble_objs_free(&o);
 	sd_bus_flush_close_unref(bus);
 	return rv;

@@ -4,7 +4,8 @@
  *
  * Devices: a bonded device (Paired and Trusted, and Bonded where BlueZ has
  * the property) whose UUIDs contain the keyward service, or whose address
- * is in KEYWARD_BLE_DEVICES (comma/space separated). Others are refused.
+ * is configured (`ble_device = ADDR` in keyward.conf, kw_config.h, or
+ * KEYWARD_BLE_DEVICES, comma/space separated). Others are refused.
  * list() returns "ble:AA:BB:CC:DD:EE:FF" URIs.
  *
  * Errors: no system bus / no bluetoothd -> KW_ERR_NO_SERVICE; no adapter or
@@ -18,7 +19,8 @@
  * Environment:
  *   KEYWARD_BLE_BUS      system (default) | session | a D-Bus address (tests)
  *   KEYWARD_BLE_DEVICES  addresses of bonded keyward tokens (besides those
- *                        announcing the service UUID)
+ *                        announcing the service UUID); replaces keyward.conf's
+ *                        ble_device list
  *   KEYWARD_BLE_TIMEOUT_MS  idle bound between frames/KEEPALIVEs (2000)
  *   KEYWARD_BLE_WRITE    request (default: write with response) | command
  *                        (write without response: faster, for tokens that

@@ -319,6 +319,7 @@ test_config(void **state)
 	    "  uicc_reader=\"Quoted: name 01\"  \r\n"
 	    "modem_port = /dev/ttyUSB2\n"
 	    "something_else = 3\n"
+	    "ble_device = C0:FF:EE:00:00:01\n"
 	    "modem_port=/dev/ttyACM0";
 	kw_config c;
 	kw_strlist l = { NULL, 0 };
@@ -369,8 +370,19 @@ test_config(void **state)
 	assert_int_equal(c.uicc_readers.n, 2);
 	assert_int_equal(c.modem_ports.n, 1);
 	assert_string_equal(c.modem_ports.v[0], "/dev/pts/9");
+	assert_int_equal(c.ble_devices.n, 1);
+	assert_string_equal(c.ble_devices.v[0], "C0:FF:EE:00:00:01");
 	kw_config_free(&c);
 	unsetenv("KEYWARD_MODEM_PORTS");
+	/* BLE addresses contain ':': the environment list splits on , ; blanks */
+	setenv("KEYWARD_BLE_DEVICES", " AA:BB:CC:DD:EE:01,AA:BB:CC:DD:EE:02;;AA:BB:CC:DD:EE:03 ", 1);
+	assert_int_equal(kw_config_load(&c), KW_OK);
+	assert_int_equal(c.ble_devices.n, 3);
+	assert_string_equal(c.ble_devices.v[0], "AA:BB:CC:DD:EE:01");
+	assert_string_equal(c.ble_devices.v[2], "AA:BB:CC:DD:EE:03");
+	assert_int_equal(c.uicc_readers.n, 2);
+	kw_config_free(&c);
+	unsetenv("KEYWARD_BLE_DEVICES");
 	/* a broken file is an error, an absent one is empty */
 	assert_non_null(f = fopen(path, "w"));
 	fputs("broken line\n", f);

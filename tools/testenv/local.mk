@@ -8,8 +8,14 @@ tools_testenv_keyward_testenv_SOURCES = \
 	tools/testenv/testenv_proc.c \
 	tools/testenv/testenv_pcscd.c \
 	tools/testenv/testenv_token.c \
+	tools/testenv/testenv_dbus.c \
 	tools/testenv/testenv_ca.c \
 	tools/testenv/testenv_dir.c
-tools_testenv_keyward_testenv_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS) $(CRYPTO_CFLAGS)
-tools_testenv_keyward_testenv_LDADD = $(PCSC_LIBS) $(CRYPTO_LIBS)
+tools_testenv_keyward_testenv_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS) $(CRYPTO_CFLAGS) \
+	$(SYSTEMD_CFLAGS)
+tools_testenv_keyward_testenv_LDADD = $(PCSC_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS)
 EXTRA_DIST += tools/testenv/README.md
+
+# BLE tokens (a private bus per run) and keyward-vcard --ble.
+TESTS += tests/integration/test_testenv_ble.sh
+EXTRA_DIST += tests/integration/test_testenv_ble.sh

@@ -6,6 +6,7 @@
  *   testenv_proc.c   spawning, signal-driven waiting, reaping, stopping
  *   testenv_pcscd.c  reader.conf for vpcd, pcscd start, socket wait
  *   testenv_token.c  locating keyward-vcard, starting one token, readiness
+ *   testenv_dbus.c   the private D-Bus bus of BLE tokens
  *   testenv_ca.c     the test attestation CA (--attest-ca)
  *   testenv_dir.c    the state directory: create, remove, paths
  *
@@ -42,13 +43,18 @@ enum kwt_kind {
 	KWT_KIND_PCSC = 0, /* a PIV card in a vpcd reader (default) */
 	KWT_KIND_UICC,     /* a SIM in a vpcd reader: PIV on logical channels */
 	KWT_KIND_MODEM,    /* a cellular modem: AT commands on a pty, no reader */
+	KWT_KIND_BLE,      /* a BLE device behind an emulated BlueZ on a private
+	                    * D-Bus bus (one per run: it owns org.bluez) */
 };
+
+#define KWT_BLE_ADDR_FMT "C0:FF:EE:00:00:%02X" /* token i: i + 1 */
 
 struct kwt_opts {
 	int tokens;
 	const char *kinds;     /* --token-kind LIST, NULL: all pcsc */
 	const char *firmware;  /* --firmware X.Y.Z for new tokens */
 	const char *modem_quirks; /* --modem-quirks LIST for modem tokens */
+	const char *ble_faults;   /* --ble-faults LIST for the BLE token */
 	const char *state_dir; /* NULL: a temporary directory */
 	int attest_ca;
 	int keep;
@@ -76,6 +82,7 @@ struct kwt_token {
 	enum kwt_kind kind;
 	char reader[128];          /* PC/SC reader name (vpcd kinds) */
 	char modem[PATH_MAX];      /* pty link (KWT_KIND_MODEM) */
+	char ble_addr[18];         /* device address (KWT_KIND_BLE) */
 	char state[PATH_MAX];
 	char trace[PATH_MAX];
 	char log[PATH_MAX];        /* the vcard's stdout + stderr */
@@ -90,6 +97,9 @@ struct kwt_env {
 	char ca_cert[PATH_MAX];    /* set when --attest-ca */
 	char ca_key[PATH_MAX];
 	struct kwt_proc pcscd;
+	struct kwt_proc dbus;      /* dbus-daemon, when there is a BLE token */
+	char bus_sock[PATH_MAX];   /* its socket */
+	char bus_addr[PATH_MAX + 16]; /* unix:path=<bus_sock> */
 	struct kwt_token tok[KWT_MAX_TOKENS];
 	struct kwt_proc cmd;
 	int got_signal;            /* last SIGINT/SIGTERM/SIGHUP received */
@@ -129,6 +139,12 @@ const char *kwt_kind_name(enum kwt_kind kind);
 int kwt_vcard_find(struct kwt_env *env, const char *argv0);
 int kwt_token_start(struct kwt_env *env, int i);
 int kwt_tokens_wait_ready(struct kwt_env *env);
+
+/* testenv_dbus.c */
+int kwt_dbus_needed(const struct kwt_env *env);
+int kwt_dbus_start(struct kwt_env *env);
+/* 1 when org.bluez has an owner on the private bus. */
+int kwt_dbus_has_bluez(const struct kwt_env *env);
 
 /* testenv_ca.c */
 int kwt_ca_create(struct kwt_env *env);

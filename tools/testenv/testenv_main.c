@@ -30,12 +30,16 @@ static const char kwt_usage_text[] =
 "Options:\n"
 "  -n, --tokens N       number of virtual tokens, 1..16 (default 1)\n"
 "      --token-kind LIST  pcsc (default: a PIV card in a reader), uicc (a SIM\n"
-"                       in a reader: PIV on logical channels) or modem (AT\n"
-"                       commands on a pty, no reader); comma separated, one\n"
-"                       per token, the last one repeats\n"
+"                       in a reader: PIV on logical channels), modem (AT\n"
+"                       commands on a pty, no reader) or ble (a bonded BLE\n"
+"                       device behind an emulated BlueZ on a private D-Bus\n"
+"                       bus; one per run); comma separated, one per token,\n"
+"                       the last one repeats\n"
 "      --firmware X.Y.Z firmware version of new tokens (5.7+: RSA-3072/4096)\n"
 "      --modem-quirks LIST  quirks of the modem tokens (keyward-vcard:\n"
 "                       bare-ccho, no-cgla, urc, slow)\n"
+"      --ble-faults LIST  faults of the BLE token at start (keyward-vcard\n"
+"                       --faults: mtu=N, drop-notify=N, delay=MS, ...)\n"
 "  -d, --state-dir DIR  keep token states, traces and logs in DIR (reused\n"
 "                       by later runs; never removed)\n"
 "  -a, --attest-ca      create a test attestation CA (DIR/attest-ca.pem and\n"
@@ -53,35 +57,42 @@ static const char kwt_usage_text[] =
 "                              token-I.trace (one '>' line per APDU),\n"
 "                              token-I.log, token-I.pid, pcscd.log\n"
 "  KEYWARD_TESTENV_TOKENS      N\n"
-"  KEYWARD_TESTENV_KIND_I      pcsc, uicc or modem\n"
+"  KEYWARD_TESTENV_KIND_I      pcsc, uicc, modem or ble\n"
 "  KEYWARD_TESTENV_READER_I    PC/SC reader name of token I (0-based; pcsc,\n"
 "                              uicc)\n"
 "  KEYWARD_TESTENV_PORT_I      its vpcd port on 127.0.0.1 (pcsc, uicc)\n"
 "  KEYWARD_TESTENV_MODEM_I     the modem's pty (modem)\n"
+"  KEYWARD_TESTENV_BLE_I       the device's Bluetooth address (ble)\n"
 "  KEYWARD_TESTENV_SERIAL_I    its serial (tokens created by this run)\n"
 "  KEYWARD_TESTENV_URI_I       its keyward transport URI (pcsc:READER,\n"
-"                              uicc:pcsc:READER or at:MODEM)\n"
+"                              uicc:pcsc:READER, at:MODEM or ble:ADDR)\n"
 "  KEYWARD_UICC_READERS, KEYWARD_MODEM_PORTS\n"
 "                              the uicc readers and modem ports (';'-\n"
 "                              separated), so that keyward finds them\n"
+"  KEYWARD_BLE_BUS             the private bus with the BLE token (ble)\n"
+"                              (busctl --address=$KEYWARD_BLE_BUS call\n"
+"                              org.bluez /org/keyward/vcardble\n"
+"                              org.keyward.VcardBle1 SetFaults s LIST)\n"
 "  KEYWARD_TESTENV_VCARD       the keyward-vcard executable\n"
 "  KEYWARD_TESTENV_ATTEST_CA   the attestation CA certificate (--attest-ca)\n"
 "\n"
 "keyward-vcard is $KEYWARD_VCARD, else next to this program (or in\n"
 "../vcard/ of a build tree), else found in PATH. Needs pcscd and\n"
-"vsmartcard-vpcd (Debian: apt-get install pcscd vsmartcard-vpcd);\n"
+"vsmartcard-vpcd (Debian: apt-get install pcscd vsmartcard-vpcd), and\n"
+"dbus-daemon for a ble token;\n"
 "$KEYWARD_PCSCD and $KEYWARD_VPCD_DRIVER override their paths.\n"
 "$KEYWARD_TESTENV_TOKEN_KIND and $KEYWARD_TESTENV_MODEM_QUIRKS are the\n"
 "defaults of --token-kind and --modem-quirks (a whole suite on SIM tokens).\n";
 
 enum { KWT_OPT_NO_NS = 256, KWT_OPT_VERSION, KWT_OPT_KIND, KWT_OPT_FIRMWARE,
-	KWT_OPT_QUIRKS };
+	KWT_OPT_QUIRKS, KWT_OPT_BLE_FAULTS };
 
 static const struct option kwt_longopts[] = {
 	{ "tokens", required_argument, NULL, 'n' },
 	{ "token-kind", required_argument, NULL, KWT_OPT_KIND },
 	{ "firmware", required_argument, NULL, KWT_OPT_FIRMWARE },
 	{ "modem-quirks", required_argument, NULL, KWT_OPT_QUIRKS },
+	{ "ble-faults", required_argument, NULL, KWT_OPT_BLE_FAULTS },
 	{ "state-dir", required_argument, NULL, 'd' },
 	{ "attest-ca", no_argument, NULL, 'a' },
 	{ "keep", no_argument, NULL, 'k' },
@@ -160,6 +171,7 @@ kwt_parse_opt(struct kwt_opts *o, int c, const char *arg)
 	case KWT_OPT_KIND: o->kinds = arg; return 0;
 	case KWT_OPT_FIRMWARE: o->firmware = arg; return 0;
 	case KWT_OPT_QUIRKS: o->modem_quirks = arg; return 0;
+	case KWT_OPT_BLE_FAULTS: o->ble_faults = arg; return 0;
 	case 'a': o->attest_ca = 1; return 0;
 	case 'k': o->keep = 1; return 0;
 	case 'v': o->verbose = 1; return 0;
@@ -244,7 +256,9 @@ kwt_export_sim(struct kwt_env *env)
 	for (i = 0; i < env->opt.tokens; i++) {
 		const struct kwt_token *t = &env->tok[i];
 
-		if (t->kind == KWT_KIND_MODEM) {
+		if (t->kind == KWT_KIND_BLE) {
+			snprintf(uri, sizeof(uri), "ble:%s", t->ble_addr);
+		} else if (t->kind == KWT_KIND_MODEM) {
 			snprintf(uri, sizeof(uri), "at:%s", t->modem);
 			if (lm + strlen(t->modem) + 2 < sizeof(modems))
 				lm += (size_t)snprintf(modems + lm, sizeof(modems) - lm, "%s;",
@@ -262,6 +276,7 @@ kwt_export_sim(struct kwt_env *env)
 	}
 	rc |= lu > 0 ? setenv("KEYWARD_UICC_READERS", uicc, 1) : 0;
 	rc |= lm > 0 ? setenv("KEYWARD_MODEM_PORTS", modems, 1) : 0;
+	rc |= env->bus_addr[0] != '\0' ? setenv("KEYWARD_BLE_BUS", env->bus_addr, 1) : 0;
 	return rc;
 }
 
@@ -280,15 +295,17 @@ kwt_export(struct kwt_env *env)
 	for (i = 0; i < env->opt.tokens; i++) {
 		const struct kwt_token *t = &env->tok[i];
 
-		int modem = t->kind == KWT_KIND_MODEM;
+		int modem = t->kind == KWT_KIND_MODEM, ble = t->kind == KWT_KIND_BLE;
 
 		snprintf(name, sizeof(name), "KEYWARD_TESTENV_KIND_%d", i);
 		rc |= setenv(name, kwt_kind_name(t->kind), 1);
 		snprintf(name, sizeof(name), "KEYWARD_TESTENV_READER_%d", i);
-		rc |= modem ? unsetenv(name) : setenv(name, t->reader, 1);
+		rc |= modem || ble ? unsetenv(name) : setenv(name, t->reader, 1);
 		snprintf(name, sizeof(name), "KEYWARD_TESTENV_PORT_%d", i);
 		snprintf(val, sizeof(val), "%d", t->port);
-		rc |= modem ? unsetenv(name) : setenv(name, val, 1);
+		rc |= modem || ble ? unsetenv(name) : setenv(name, val, 1);
+		snprintf(name, sizeof(name), "KEYWARD_TESTENV_BLE_%d", i);
+		rc |= ble ? setenv(name, t->ble_addr, 1) : unsetenv(name);
 		snprintf(name, sizeof(name), "KEYWARD_TESTENV_MODEM_%d", i);
 		rc |= modem ? setenv(name, t->modem, 1) : unsetenv(name);
 		snprintf(name, sizeof(name), "KEYWARD_TESTENV_SERIAL_%d", i);
@@ -317,6 +334,8 @@ kwt_setup(struct kwt_env *env, const char *argv0)
 		return KWT_EXIT_FAILED;
 	if (kwt_pcscd_start(env) != 0)
 		return env->pcscd.pid > 0 ? KWT_EXIT_FAILED : KWT_EXIT_SETUP;
+	if (kwt_dbus_needed(env) && kwt_dbus_start(env) != 0)
+		return env->dbus.pid > 0 ? KWT_EXIT_FAILED : KWT_EXIT_SETUP;
 	for (i = 0; i < env->opt.tokens; i++)
 		if (kwt_token_start(env, i) != 0)
 			return KWT_EXIT_FAILED;
@@ -338,6 +357,10 @@ kwt_banner(const struct kwt_env *env)
 		if (t->kind == KWT_KIND_MODEM)
 			fprintf(stderr, "  token %d: modem on %s, trace %s\n",
 			    i, t->modem, t->trace);
+		else if (t->kind == KWT_KIND_BLE)
+			fprintf(stderr, "  token %d: ble device %s on bus %s, "
+			    "trace %s\n", i, t->ble_addr, env->bus_addr,
+			    t->trace);
 		else
 			fprintf(stderr, "  token %d: %s in reader \"%s\", "
 			    "vpcd port %d, trace %s\n", i,

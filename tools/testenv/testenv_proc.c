@@ -125,6 +125,7 @@ kwt_proc_reap(struct kwt_env *env)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		kwt_proc_record(&env->pcscd, pid, status);
+		kwt_proc_record(&env->dbus, pid, status);
 		kwt_proc_record(&env->cmd, pid, status);
 		for (i = 0; i < env->opt.tokens; i++)
 			kwt_proc_record(&env->tok[i].proc, pid, status);
@@ -188,12 +189,12 @@ kwt_proc_tokens_running(const struct kwt_env *env)
 	return n;
 }
 
-/* The tokens (tokens != 0) or pcscd. */
+/* The tokens (tokens != 0) or the daemons (pcscd, dbus-daemon). */
 static int
 kwt_proc_group_running(const struct kwt_env *env, int tokens)
 {
 	return tokens ? kwt_proc_tokens_running(env) :
-	    kwt_proc_running(&env->pcscd);
+	    kwt_proc_running(&env->pcscd) || kwt_proc_running(&env->dbus);
 }
 
 /* Send sig, wait up to the grace period; 1 if some still run. */
@@ -208,6 +209,7 @@ kwt_proc_group_end(struct kwt_env *env, int tokens, int sig)
 			kwt_proc_signal(&env->tok[i].proc, sig);
 	} else {
 		kwt_proc_signal(&env->pcscd, sig);
+		kwt_proc_signal(&env->dbus, sig);
 	}
 	while (kwt_proc_group_running(env, tokens) && kwt_now_ms() < deadline)
 		kwt_proc_wait_event(env, 100);
@@ -220,7 +222,7 @@ kwt_proc_stop_group(struct kwt_env *env, int tokens)
 	if (!kwt_proc_group_end(env, tokens, SIGTERM))
 		return;
 	kwt_msg("warning: %s did not stop on SIGTERM within %d ms: killing",
-	    tokens ? "a token" : "pcscd", KWT_STOP_GRACE_MS);
+	    tokens ? "a token" : "pcscd or dbus-daemon", KWT_STOP_GRACE_MS);
 	kwt_proc_group_end(env, tokens, SIGKILL);
 }
 

@@ -14,7 +14,7 @@
 
 #define KWT_VCARD_NAME "keyward-vcard"
 
-static const char *const kwt_kind_names[] = { "pcsc", "uicc", "modem" };
+static const char *const kwt_kind_names[] = { "pcsc", "uicc", "modem", "ble" };
 
 const char *
 kwt_kind_name(enum kwt_kind kind)
@@ -35,12 +35,8 @@ kwt_kind_lookup(const char *name, size_t len, enum kwt_kind *out)
 			return 0;
 		}
 	}
-	if (len == 3 && memcmp(name, "ble", 3) == 0)
-		kwt_msg("--token-kind ble: not supported by keyward-testenv "
-		    "yet (use keyward-vcard-ble directly)");
-	else
-		kwt_msg("--token-kind: unknown kind \"%.*s\" (pcsc, uicc, "
-		    "modem)", (int)(len > 32 ? 32 : len), name);
+	kwt_msg("--token-kind: unknown kind \"%.*s\" (pcsc, uicc, "
+	    "modem, ble)", (int)(len > 32 ? 32 : len), name);
 	return -1;
 }
 
@@ -66,6 +62,11 @@ kwt_kinds_parse(struct kwt_env *env)
 	}
 	if (p != NULL && *p != '\0') {
 		kwt_msg("--token-kind: more kinds than tokens");
+		return -1;
+	}
+	if (kwt_dbus_needed(env) > 1) {
+		kwt_msg("--token-kind: at most one ble token per run (it owns "
+		    "org.bluez on the run's bus)");
 		return -1;
 	}
 	return 0;
@@ -178,7 +179,7 @@ kwt_token_start(struct kwt_env *env, int i)
 {
 	struct kwt_token *t = &env->tok[i];
 	char vpcd[32], serial[24];
-	char *argv[20];
+	char *argv[24];
 	int n = 0;
 
 	t->index = i;
@@ -210,6 +211,19 @@ kwt_token_start(struct kwt_env *env, int i)
 			argv[n++] = (char *)env->opt.modem_quirks;
 		}
 		break;
+	case KWT_KIND_BLE:
+		snprintf(t->ble_addr, sizeof(t->ble_addr), KWT_BLE_ADDR_FMT,
+		    (unsigned)(i + 1));
+		argv[n++] = "--ble";
+		argv[n++] = "--bus";
+		argv[n++] = env->bus_addr;
+		argv[n++] = "--address";
+		argv[n++] = t->ble_addr;
+		if (env->opt.ble_faults != NULL) {
+			argv[n++] = "--faults";
+			argv[n++] = (char *)env->opt.ble_faults;
+		}
+		break;
 	}
 	if (t->fresh) {
 		argv[n++] = "--serial";
@@ -227,15 +241,16 @@ kwt_token_start(struct kwt_env *env, int i)
 	}
 	argv[n] = NULL;
 	kwt_vmsg(env, "token %d (%s): %s, %s", i, kwt_kind_name(t->kind),
-	    env->vcard, t->kind == KWT_KIND_MODEM ? t->modem : t->reader);
+	    env->vcard, t->kind == KWT_KIND_MODEM ? t->modem :
+	    t->kind == KWT_KIND_BLE ? t->ble_addr : t->reader);
 	if (kwt_proc_spawn(&t->proc, argv, t->log, KWT_SPAWN_DAEMON) != 0)
 		return -1;
 	kwt_token_write_pid(env, t);
 	return 0;
 }
 
-/* 1 when every vpcd token's reader shows a responsive card and every
- * modem token's pty link exists. */
+/* 1 when every vpcd token's reader shows a responsive card, every
+ * modem token's pty link exists and the BLE token owns org.bluez. */
 static int
 kwt_tokens_present(struct kwt_env *env, SCARDCONTEXT ctx)
 {
@@ -246,6 +261,11 @@ kwt_tokens_present(struct kwt_env *env, SCARDCONTEXT ctx)
 	for (i = 0; i < (DWORD)env->opt.tokens; i++) {
 		if (env->tok[i].kind == KWT_KIND_MODEM) {
 			if (access(env->tok[i].modem, F_OK) != 0)
+				return 0;
+			continue;
+		}
+		if (env->tok[i].kind == KWT_KIND_BLE) {
+			if (!kwt_dbus_has_bluez(env))
 				return 0;
 			continue;
 		}

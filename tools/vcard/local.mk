@@ -12,6 +12,8 @@ tools_vcard_libvcard_la_SOURCES = \
 	tools/vcard/vcard_yk.c \
 	tools/vcard/vcard_attest.c \
 	tools/vcard/vcard_state.c \
+	tools/vcard/vcard_token.h \
+	tools/vcard/vcard_token.c \
 	tools/vcard/vcard_io.h \
 	tools/vcard/vcard_trace.c \
 	tools/vcard/vcard_vpcd.c \
@@ -24,9 +26,13 @@ tools_vcard_libvcard_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tools_vcard_libvcard_la_LIBADD = src/libkeyward.la $(CRYPTO_LIBS) -lutil
 
 bin_PROGRAMS += tools/vcard/keyward-vcard
-tools_vcard_keyward_vcard_SOURCES = tools/vcard/vcard_main.c
-tools_vcard_keyward_vcard_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
-tools_vcard_keyward_vcard_LDADD = tools/vcard/libvcard.la src/libkeyward.la $(CRYPTO_LIBS)
+# The command line (vcard_cli.c) is shared with keyward-vcard-ble (--ble).
+tools_vcard_keyward_vcard_SOURCES = tools/vcard/vcard_main.c \
+	tools/vcard/vcard_cli.h tools/vcard/vcard_cli.c
+tools_vcard_keyward_vcard_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(SYSTEMD_CFLAGS) \
+	-I$(top_srcdir)/tools/vcard
+tools_vcard_keyward_vcard_LDADD = tools/vcard/ble/libvcardble.la tools/vcard/libvcard.la \
+	src/libkeyward.la $(SYSTEMD_LIBS) $(CRYPTO_LIBS)
 
 VCARD_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/tools/vcard
 VCARD_TEST_LDADD = tools/vcard/libvcard.la src/libkeyward.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)

@@ -16,8 +16,8 @@
 #include "kw_log.h"
 #include "vcard_at.h"
 
-#define MODEM_SLOW_MS 40
-#define MODEM_SLOW_CHUNK 16
+#define MODEM_SLOW_MS 10
+#define MODEM_SLOW_CHUNK 32
 
 static void
 sleep_ms(long ms)
@@ -48,7 +48,7 @@ write_all(int fd, const uint8_t *p, size_t n, bool slow)
 		p += w;
 		n -= (size_t)w;
 		if (slow && n > 0)
-			sleep_ms(2);
+			sleep_ms(1);
 	}
 	return 0;
 }

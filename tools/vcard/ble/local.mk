@@ -1,6 +1,6 @@
 # tools/vcard/ble: the virtual token's BLE front-end (an emulated BlueZ on a
-# D-Bus bus). The code is a library so `keyward-vcard --ble` can call
-# vcble_run() later; keyward-vcard-ble is its stand-alone program.
+# D-Bus bus). `keyward-vcard --ble` calls vcble_run(); keyward-vcard-ble is
+# the same command line with --ble implied (its earlier name).
 noinst_LTLIBRARIES += tools/vcard/ble/libvcardble.la
 tools_vcard_ble_libvcardble_la_SOURCES = \
 	tools/vcard/ble/vcble.h tools/vcard/ble/vcble_int.h \
@@ -12,8 +12,9 @@ tools_vcard_ble_libvcardble_la_LIBADD = tools/vcard/libvcard.la src/libkeyward.l
 	$(SYSTEMD_LIBS) $(CRYPTO_LIBS)
 
 bin_PROGRAMS += tools/vcard/ble/keyward-vcard-ble
-tools_vcard_ble_keyward_vcard_ble_SOURCES = tools/vcard/ble/vcble_main.c
-tools_vcard_ble_keyward_vcard_ble_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) \
+tools_vcard_ble_keyward_vcard_ble_SOURCES = tools/vcard/ble/vcble_main.c \
+	tools/vcard/vcard_cli.h tools/vcard/vcard_cli.c
+tools_vcard_ble_keyward_vcard_ble_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(SYSTEMD_CFLAGS) \
 	-I$(top_srcdir)/tools/vcard
 tools_vcard_ble_keyward_vcard_ble_LDADD = tools/vcard/ble/libvcardble.la \
 	tools/vcard/libvcard.la src/libkeyward.la $(SYSTEMD_LIBS) $(CRYPTO_LIBS)
