@@ -50,8 +50,9 @@ EXTRA_DIST += $(KMS_SH_TESTS) tests/kms/kms-env.sh tests/kms/smtp_sink.py \
 KMS_UNIT_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kms $(CMOCKA_CFLAGS) $(KMS_DEP_CFLAGS)
 KMS_UNIT_LDADD = kms/libkmsd.la src/libkeyward.la $(CMOCKA_LIBS) $(KMS_DEP_LIBS)
 check_PROGRAMS += tests/unit/test_kms_split tests/unit/test_kms_config \
-	tests/unit/test_kms_hsm
-TESTS += tests/unit/test_kms_split tests/unit/test_kms_config tests/unit/test_kms_hsm
+	tests/unit/test_kms_hsm tests/unit/test_kms_audit
+TESTS += tests/unit/test_kms_split tests/unit/test_kms_config tests/unit/test_kms_hsm \
+	tests/unit/test_kms_audit
 tests_unit_test_kms_split_SOURCES = tests/unit/test_kms_split.c
 tests_unit_test_kms_split_CFLAGS = $(KMS_UNIT_CFLAGS)
 tests_unit_test_kms_split_LDADD = $(KMS_UNIT_LDADD)
@@ -61,3 +62,6 @@ tests_unit_test_kms_config_LDADD = $(KMS_UNIT_LDADD)
 tests_unit_test_kms_hsm_SOURCES = tests/unit/test_kms_hsm.c
 tests_unit_test_kms_hsm_CFLAGS = $(KMS_UNIT_CFLAGS)
 tests_unit_test_kms_hsm_LDADD = $(KMS_UNIT_LDADD)
+tests_unit_test_kms_audit_SOURCES = tests/unit/test_kms_audit.c
+tests_unit_test_kms_audit_CFLAGS = $(KMS_UNIT_CFLAGS)
+tests_unit_test_kms_audit_LDADD = $(KMS_UNIT_LDADD)
