@@ -10,7 +10,7 @@ K="$KWKMS --url $FRONT --ca $FRONT_CERT --session $S"
 
 pubhash() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER |
 	sha256sum | cut -d' ' -f1 | tr a-f A-F; }
-shares_in() { sqlite3 "$T/$1/kms.sqlite" 'SELECT COUNT(*) FROM shares'; }
+shares_in() { sql "$T/$1/kms.sqlite" 'SELECT COUNT(*) FROM shares'; }
 
 api GET '/v1/directory?email=erin@example.test' > /dev/null
 [ "$(status)" = 404 ] || fail "directory before enrollment: $(status)"
@@ -61,9 +61,9 @@ $KWKMS --url "$FRONT" --ca "$FRONT_CERT" --session "$S2" fetch > /dev/null 2> "$
 	fail "enrollment with a share server down"
 grep -q "share server 2" "$T/err" || fail "unclear enrollment error: $(cat "$T/err")"
 [ "$(shares_in share1)" = "$before1" ] || fail "a share was left on share server 1"
-[ "$(sqlite3 "$T/front/kms.sqlite" "SELECT COUNT(*) FROM enc_keys WHERE email='frank@example.test'")" = 0 ] ||
+[ "$(sql "$T/front/kms.sqlite" "SELECT COUNT(*) FROM enc_keys WHERE email='frank@example.test'")" = 0 ] ||
 	fail "key record left behind"
-[ "$(sqlite3 "$T/front/kms.sqlite" "SELECT COUNT(*) FROM certs WHERE email='frank@example.test'")" = 0 ] ||
+[ "$(sql "$T/front/kms.sqlite" "SELECT COUNT(*) FROM certs WHERE email='frank@example.test'")" = 0 ] ||
 	fail "certificate left behind"
 grep -q '"event":"delivery_failed"' "$T/front/audit.log" || fail "failure not audited"
 kms_start share2

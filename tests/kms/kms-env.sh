@@ -168,3 +168,9 @@ session() {
 	v=$(mail_value "$1")
 	api POST /v1/validation/finish "{\"email\":\"$1\",\"value\":\"$v\"}" | json_get session
 }
+
+# sql DB QUERY: one-column result lines (python3's sqlite3, no CLI needed)
+sql() {
+	python3 -c 'import sqlite3, sys
+for row in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print(row[0])' "$1" "$2"
+}

@@ -31,7 +31,7 @@ $K fetch --cms "$T/m.cms" > "$T/out" 2>/dev/null && cmp -s "$T/m" "$T/out" ||
 curl -sf --max-time 10 --cacert "$FRONT_CERT" "$FRONT/v1/crl" -o "$T/crl.der" || fail "CRL"
 openssl crl -inform DER -in "$T/crl.der" -CAfile "$CA" -noout 2>&1 | grep -q "verify OK" ||
 	fail "ECDSA CRL"
-[ "$(sqlite3 "$T/front/kms.sqlite" 'SELECT split FROM enc_keys')" = shamir ] ||
+[ "$(sql "$T/front/kms.sqlite" 'SELECT split FROM enc_keys')" = shamir ] ||
 	fail "not Shamir-split"
 ok "P-256 CA and escrow keys, Shamir shares"
 echo "kms-p256: all passed"
