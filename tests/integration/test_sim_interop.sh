@@ -4,7 +4,10 @@
 # p11test.sh (OpenSC's p11test, 0 failures), run unchanged with --inside and
 # environment overrides on a token provisioned by tests/interop/provision.sh:
 # first as a UICC on vpcd (KEYWARD_UICC_READERS), then behind the pty modem
-# (KEYWARD_MODEM_PORTS; +CGLA, and +CSIM with bare +CCHO and URCs).
+# (KEYWARD_MODEM_PORTS), through every quirk profile of the modem: plain
+# +CGLA, bare +CCHO replies, no +CGLA (+CSIM with keyward's own MANAGE
+# CHANNEL), URCs inside replies, slow trickled replies, and all of them at
+# once. Each step's time is logged (p11test is the long one).
 # The SIM offers 3 logical channels, as many real ones: every client process
 # must give its channel back, even libp11's engine, which never calls
 # C_Finalize; afterwards none is left open.
@@ -22,11 +25,12 @@ IOP=$KW_TOP_SRCDIR/tests/interop
 # interop SCRIPT: run one interop test inside the current environment.
 interop() {
 	kw_log "interop $1 ($2)"
+	iop_t0=$(date +%s)
 	KWI_PROVISION=0 KWI_TIMEOUT=280 sh "$IOP/$1.sh" --inside >"$KW_TMP/$1.log" 2>&1 || {
 		sed 's/^/    | /' "$KW_TMP/$1.log" | tail -n 40 >&2
 		kw_fail "tests/interop/$1.sh through $2"
 	}
-	kw_pass "tests/interop/$1.sh through $2"
+	kw_pass "tests/interop/$1.sh through $2 ($(($(date +%s) - iop_t0)) s)"
 }
 
 case ${SIM_PHASE:-} in
@@ -59,7 +63,7 @@ trap '[ -n "$vcard_pid" ] && kill "$vcard_pid" 2>/dev/null; rm -rf "$KW_TMP"' EX
 trap 'exit 1' HUP INT TERM PIPE
 export KEYWARD_CONF=/nonexistent KEYWARD_MODEM_PORTS="$LINK" KEYWARD_LOCK_DIR="$KW_TMP"
 export KEYWARD_TESTENV_DIR="$SIM_STATE"
-for q in none bare-ccho,no-cgla,urc; do
+for q in none bare-ccho no-cgla urc slow bare-ccho,no-cgla,urc,slow; do
 	set -- --state "$SIM_STATE/token-0.state" --modem "$LINK" --trace "$KW_TMP/modem.trace" \
 		--uicc-channels 3
 	[ "$q" = none ] || set -- "$@" --modem-quirks "$q"
@@ -67,8 +71,9 @@ for q in none bare-ccho,no-cgla,urc; do
 	vcard_pid=$!
 	n=0
 	while [ ! -e "$LINK" ] && [ "$n" -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+	[ -e "$LINK" ] || { cat "$KW_TMP/vcard.log" >&2; kw_fail "the modem ($q) did not start"; }
 	interop openssl-cms "modem ($q)"
-	[ "$q" = none ] && interop p11test "modem ($q)"
+	interop p11test "modem ($q)"
 	kill "$vcard_pid"
 	wait "$vcard_pid" || kw_fail "keyward-vcard --modem ($q) exited with an error"
 	vcard_pid=
