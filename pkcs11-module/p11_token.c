@@ -174,10 +174,13 @@ fail:
 	return false;
 }
 
-/* The transport reported a removal or a reset. Re-open at once: the same
- * token (same serial) back is a reset, e.g. by another process: sessions
- * and objects stay, logins are gone (the card forgot the PIN and we never
- * resend it). Otherwise the token is lost: objects, sessions, logins. */
+/* The transport reported a reset (KW_ERR_CARD_RESET: the card is still
+ * there, e.g. reset by another process). Re-open at once: the same token
+ * (same serial) back keeps its sessions and objects, but its logins are gone
+ * (the card forgot the PIN and we never resend it). Otherwise, and after a
+ * removal or a lost link (KW_ERR_CARD_REMOVED, even if the same token comes
+ * straight back, as a BLE key does), the token is lost: objects, sessions,
+ * logins. */
 static bool
 token_recover(kwp11_token *tok)
 {
@@ -200,6 +203,8 @@ token_recover(kwp11_token *tok)
 bool
 kwp11_token_probe(kwp11_token *tok)
 {
+	kw_rv rv;
+
 	if (!tok->reader_present)
 		return false;
 	if (tok->t != NULL && tok->not_piv) {
@@ -208,9 +213,10 @@ kwp11_token_probe(kwp11_token *tok)
 		kwp11_token_lost(tok);
 	}
 	if (tok->t != NULL && tok->present) {
-		if (kw_transport_present(tok->t) == KW_OK)
+		rv = kw_transport_present(tok->t);
+		if (rv == KW_OK)
 			return true;
-		if (token_recover(tok))
+		if (rv == KW_ERR_CARD_RESET && token_recover(tok))
 			return true;
 	}
 	if (tok->t != NULL)
@@ -292,11 +298,12 @@ CK_RV
 kwp11_token_fail(kwp11_token *tok, kw_rv rv)
 {
 	switch (rv) {
-	case KW_ERR_CARD_REMOVED:
-	case KW_ERR_SERVICE_GONE:
-		/* removed, or reset under us: the operation is lost either way */
+	case KW_ERR_CARD_RESET:
+		/* reset under us: the operation is lost, the sessions are not */
 		(void)token_recover(tok);
 		return CKR_DEVICE_REMOVED;
+	case KW_ERR_CARD_REMOVED:
+	case KW_ERR_SERVICE_GONE:
 	case KW_ERR_NO_CARD:
 	case KW_ERR_NO_SERVICE:
 	case KW_ERR_NO_READER:

@@ -25,7 +25,9 @@ typedef enum kw_rv {
 	KW_ERR_SERVICE_GONE,   /* the service went away (pcscd restart, modem unplugged) */
 	KW_ERR_NO_READER,      /* no such reader / port / device */
 	KW_ERR_NO_CARD,        /* reader present, no card */
-	KW_ERR_CARD_REMOVED,   /* card removed or reset during use */
+	KW_ERR_CARD_REMOVED,   /* card removed (or the link to it lost) during use */
+	KW_ERR_CARD_RESET,     /* card reset under us (e.g. by another process): it is
+	                        * still there, but its PIN and selection state is lost */
 	KW_ERR_SHARING,        /* exclusively held by another process */
 	KW_ERR_TIMEOUT,        /* no answer in time */
 	KW_ERR_TRANSPORT,      /* other transport failure */

@@ -122,7 +122,7 @@ pcsc_fail(pcsc_tr *p, const char *what, LONG rc)
 			if (kw_pcsc_rv(rc2, true) == KW_ERR_SERVICE_GONE)
 				p->gone = true;
 		}
-	} else if (rv == KW_ERR_CARD_REMOVED || rv == KW_ERR_NO_CARD ||
+	} else if (rv == KW_ERR_CARD_REMOVED || rv == KW_ERR_CARD_RESET || rv == KW_ERR_NO_CARD ||
 	    rv == KW_ERR_NO_READER) {
 		pcsc_disconnect(p);
 	}

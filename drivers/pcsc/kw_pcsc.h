@@ -13,7 +13,7 @@
  * restarted under an open transport -> KW_ERR_SERVICE_GONE (sticky: reopen);
  * card removed -> KW_ERR_CARD_REMOVED (the next call reconnects if a card is
  * back; the caller must re-select and log in again); card reset by another
- * process -> the transport reconnects and reports KW_ERR_CARD_REMOVED once;
+ * process -> the transport reconnects and reports KW_ERR_CARD_RESET once;
  * reader without card -> KW_ERR_NO_CARD; unknown reader -> KW_ERR_NO_READER. */
 #ifndef KW_PCSC_H
 #define KW_PCSC_H

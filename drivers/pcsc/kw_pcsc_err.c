@@ -24,9 +24,10 @@ kw_pcsc_rv(long rc, bool established)
 		/* Our handles are valid unless pcscd restarted under us. */
 		return established ? KW_ERR_SERVICE_GONE : KW_ERR_ARG;
 	case SCARD_W_REMOVED_CARD:
+		return KW_ERR_CARD_REMOVED;
 	case SCARD_W_RESET_CARD:
 	case SCARD_W_UNPOWERED_CARD:
-		return KW_ERR_CARD_REMOVED;
+		return KW_ERR_CARD_RESET;   /* still there, state lost */
 	case SCARD_E_NO_SMARTCARD:
 		return KW_ERR_NO_CARD;
 	case SCARD_E_UNKNOWN_READER:

@@ -32,6 +32,7 @@ rv_name(kw_rv rv)
 	case KW_ERR_NO_READER: return "NO_READER";
 	case KW_ERR_NO_CARD: return "NO_CARD";
 	case KW_ERR_CARD_REMOVED: return "CARD_REMOVED";
+	case KW_ERR_CARD_RESET: return "CARD_RESET";
 	case KW_ERR_SHARING: return "SHARING";
 	case KW_ERR_TIMEOUT: return "TIMEOUT";
 	case KW_ERR_PROTOCOL: return "PROTOCOL";

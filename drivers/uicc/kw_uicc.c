@@ -248,8 +248,8 @@ uicc_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, size
 	rv = kw_transport_transmit(u->inner, send, cmd_len, resp, resp_len);
 	if (rv == KW_OK)
 		kw_uicc_normalize_sw(resp, *resp_len);
-	if (rv == KW_ERR_CARD_REMOVED || rv == KW_ERR_NO_CARD)
-		u->channel = 0;
+	if (rv == KW_ERR_CARD_REMOVED || rv == KW_ERR_CARD_RESET || rv == KW_ERR_NO_CARD)
+		u->channel = 0;   /* a reset closes logical channels too */
 done:
 	if (copy != NULL)
 		kw_freezero(copy, cmd_len);   /* may hold a PIN */

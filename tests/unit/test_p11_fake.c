@@ -510,10 +510,15 @@ p11f_handler(void *arg, kw_view cmd, kw_buf *r)
 
 	if (c->removed)
 		return KW_ERR_CARD_REMOVED;
+	if (c->drop_once) {
+		c->drop_once = false;
+		c->pin_ok = c->pin_fresh = false;
+		return KW_ERR_CARD_REMOVED;
+	}
 	if (c->reset_once) {
 		c->reset_once = false;
 		c->pin_ok = c->pin_fresh = false;
-		return KW_ERR_CARD_REMOVED;
+		return KW_ERR_CARD_RESET;
 	}
 	if (cmd.len >= 2 && cmd.ptr[1] == 0xC0) {
 		c->apdus++;

@@ -26,6 +26,7 @@ typedef struct p11f_card {
 	bool removed;             /* transmit fails, reopen gives no card */
 	bool not_piv;             /* no PIV applet: SELECT gives 6A82 */
 	bool reset_once;          /* the next command fails as reset (card stays) */
+	bool drop_once;           /* the next command fails as a lost link (card back at once) */
 	bool no_metadata;         /* answer 6D00 to GET METADATA */
 	int key_history;          /* >0: a Key History object with this C1 count */
 	bool no_serial;           /* not a YubiKey: no F8/FD; a CHUID with this GUID */

@@ -360,6 +360,37 @@ test_reset(void **state)
 	assert_int_equal(C_Sign(s, (CK_BYTE_PTR)"x", 1, sig, &siglen), CKR_OK);
 }
 
+/* A lost link (a BLE key disconnecting, a token pulled and put back) is a
+ * removal even when the same token answers again at once: the operation
+ * and the sessions are gone, a new session works. */
+static void
+test_drop_is_removal(void **state)
+{
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE key;
+	CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_BYTE sig[256];
+	CK_ULONG siglen = sizeof(sig);
+	CK_SESSION_INFO si;
+
+	(void)state;
+	p11f_standard(&p11f_cards[0]);
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	s = p11f_open(0, false);
+	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"123456", 6), CKR_OK);
+	key = p11f_find(s, CKO_PRIVATE_KEY, 1);
+	assert_int_equal(C_SignInit(s, &m, key), CKR_OK);
+	p11f_cards[0].drop_once = true;
+	assert_int_equal(C_Sign(s, (CK_BYTE_PTR)"x", 1, sig, &siglen), CKR_DEVICE_REMOVED);
+	assert_int_equal(C_GetSessionInfo(s, &si), CKR_SESSION_HANDLE_INVALID);
+	s = p11f_open(0, false);
+	assert_int_equal(C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)"123456", 6), CKR_OK);
+	key = p11f_find(s, CKO_PRIVATE_KEY, 1);
+	assert_int_equal(C_SignInit(s, &m, key), CKR_OK);
+	siglen = sizeof(sig);
+	assert_int_equal(C_Sign(s, (CK_BYTE_PTR)"x", 1, sig, &siglen), CKR_OK);
+}
+
 static void
 test_slot_events(void **state)
 {
@@ -421,6 +452,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop_is_removal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slot_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
 	};

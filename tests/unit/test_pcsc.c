@@ -69,8 +69,8 @@ test_error_mapping(void **state)
 		{ SCARD_E_INVALID_HANDLE, true, KW_ERR_SERVICE_GONE },
 		{ SCARD_E_INVALID_HANDLE, false, KW_ERR_ARG },
 		{ SCARD_W_REMOVED_CARD, true, KW_ERR_CARD_REMOVED },
-		{ SCARD_W_RESET_CARD, true, KW_ERR_CARD_REMOVED },
-		{ SCARD_W_UNPOWERED_CARD, true, KW_ERR_CARD_REMOVED },
+		{ SCARD_W_RESET_CARD, true, KW_ERR_CARD_RESET },
+		{ SCARD_W_UNPOWERED_CARD, true, KW_ERR_CARD_RESET },
 		{ SCARD_E_NO_SMARTCARD, true, KW_ERR_NO_CARD },
 		{ SCARD_E_UNKNOWN_READER, true, KW_ERR_NO_READER },
 		{ SCARD_E_READER_UNAVAILABLE, true, KW_ERR_NO_READER },
@@ -206,13 +206,13 @@ test_reset_by_other(void **state)
 	r = fake_add_reader(R0, true);
 	assert_int_equal(kw_transport_open("pcsc:" R0, &t), KW_OK);
 	fake_reset_by_other(r);
-	assert_int_equal(xmit(t, "select"), KW_ERR_CARD_REMOVED);
+	assert_int_equal(xmit(t, "select"), KW_ERR_CARD_RESET);
 	assert_int_equal(fake_get()->reconnect, 1);
 	assert_int_equal(fake_get()->last_reconnect_init, SCARD_LEAVE_CARD);
 	assert_int_equal(xmit(t, "select"), KW_OK);
 	/* The same during begin: reported once, then the transaction works. */
 	fake_reset_by_other(r);
-	assert_int_equal(kw_transport_begin(t), KW_ERR_CARD_REMOVED);
+	assert_int_equal(kw_transport_begin(t), KW_ERR_CARD_RESET);
 	assert_int_equal(kw_transport_begin(t), KW_OK);
 	assert_int_equal(kw_transport_end(t), KW_OK);
 	kw_transport_free(&t);
@@ -267,7 +267,7 @@ test_transaction_nesting(void **state)
 	 * takes a new one and the pairs still balance. */
 	assert_int_equal(kw_transport_begin(t), KW_OK);
 	fake_reset_by_other(0);
-	assert_int_equal(xmit(t, "select"), KW_ERR_CARD_REMOVED);
+	assert_int_equal(xmit(t, "select"), KW_ERR_CARD_RESET);
 	assert_int_equal(kw_transport_begin(t), KW_OK);
 	assert_int_equal(fake_get()->begin, 3);
 	assert_int_equal(kw_transport_end(t), KW_OK);
@@ -319,7 +319,7 @@ test_transaction_bounded(void **state)
 	assert_int_equal(xmit(t, "select"), KW_OK);
 	fake_reset_by_other(0);
 	fake_set_locked_by_other(true);
-	assert_int_equal(xmit(t, "select"), KW_ERR_CARD_REMOVED);
+	assert_int_equal(xmit(t, "select"), KW_ERR_CARD_RESET);
 	fake_set_locked_by_other(false);
 	assert_int_equal(xmit(t, "select"), KW_OK);
 	kw_transport_free(&t);

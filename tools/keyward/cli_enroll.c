@@ -263,7 +263,7 @@ static void
 stopped_hint(const kwcli_enroll_ctx *c, kw_rv rv)
 {
 	switch (rv) {
-	case KW_ERR_CARD_REMOVED: case KW_ERR_NO_CARD: case KW_ERR_NO_READER:
+	case KW_ERR_CARD_REMOVED: case KW_ERR_CARD_RESET: case KW_ERR_NO_CARD: case KW_ERR_NO_READER:
 	case KW_ERR_SERVICE_GONE: case KW_ERR_TRANSPORT: case KW_ERR_TIMEOUT:
 		fprintf(stderr, "keyward: the token stopped answering (%s): was it pulled "
 		    "out?\n", kw_strerror(rv));
