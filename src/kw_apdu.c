@@ -59,6 +59,12 @@ kw_apdu_cla_for_channel(uint8_t cla, int channel, uint8_t *out)
 		return KW_ERR_NOT_SUPPORTED;
 	*out = (uint8_t)(prop | 0x40 | (sm == 2 ? 0x20 : 0) | (cla & KW_APDU_CHAIN) |
 	    (uint8_t)(channel - 4));
+	if (*out == 0xFF) {
+		/* ISO 7816-4 reserves CLA FF (PPS): proprietary + SM + chaining
+		 * cannot be expressed on channel 19. */
+		*out = 0;
+		return KW_ERR_NOT_SUPPORTED;
+	}
 	return KW_OK;
 }
 

@@ -154,10 +154,11 @@ kw_piv_read_cert(kw_piv *p, uint8_t slot, kw_buf *der)
 	kw_buf obj;
 	kw_rv rv;
 
+	if (der != NULL)
+		kw_buf_reset(der);
 	if (tag == 0 || der == NULL)
 		return KW_ERR_ARG;
 	kw_buf_init(&obj, KW_MAX_RESPONSE);
-	kw_buf_reset(der);
 	if ((rv = kw_piv_get_data(p, tag, &obj)) != KW_OK)
 		goto fail;
 	/* An empty object is an absent certificate. */

@@ -136,10 +136,11 @@ kw_piv_private_op(kw_piv *p, uint8_t slot, uint8_t alg, const uint8_t *in, size_
 {
 	kw_rv rv;
 
+	if (out != NULL)
+		kw_buf_reset(out);   /* on every error too: out may hold a secret */
 	if (p == NULL || out == NULL || in == NULL || in_len == 0 || in_len > KW_PIV_IN_MAX ||
 	    !kw_piv_slot_is_key(slot))
 		return KW_ERR_ARG;
-	kw_buf_reset(out);
 	if (kw_piv_alg_is_rsa(alg))
 		rv = piv_rsa_op(p, slot, alg, in, in_len, out);
 	else if (kw_piv_alg_is_ec(alg))
@@ -163,11 +164,12 @@ kw_piv_ecdh(kw_piv *p, uint8_t slot, uint8_t alg, const uint8_t *point, size_t p
 	kw_view z;
 	kw_rv rv;
 
+	if (out != NULL)
+		kw_buf_reset(out);   /* on every error too: out may hold a secret */
 	/* P-curves: an uncompressed point; X25519: the 32-byte u-coordinate. */
 	if (p == NULL || out == NULL || point == NULL || fs == 0 || !kw_piv_slot_is_key(slot) ||
 	    (x25519 ? point_len != 32 : (point_len != 1 + 2 * fs || point[0] != 0x04)))
 		return KW_ERR_ARG;
-	kw_buf_reset(out);
 	kw_buf_init(&resp, KW_MAX_RESPONSE);
 	if ((rv = piv_gen_auth(p, slot, alg, 0x85, point, point_len, &resp, &z)) != KW_OK)
 		goto fail;

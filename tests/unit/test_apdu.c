@@ -79,6 +79,7 @@ test_cla_for_channel(void **state)
 		{ 0x10, 19, KW_OK, 0x5f }, { 0x08, 5, KW_OK, 0x61 }, { 0x80, 5, KW_OK, 0xc1 },
 		{ 0x90, 7, KW_OK, 0xd3 },
 		{ 0x0c, 4, KW_ERR_NOT_SUPPORTED, 0 }, { 0x04, 4, KW_ERR_NOT_SUPPORTED, 0 },
+		{ 0x98, 18, KW_OK, 0xfe }, { 0x98, 19, KW_ERR_NOT_SUPPORTED, 0 }, /* not CLA FF */
 		{ 0x00, 20, KW_ERR_ARG, 0 }, { 0x00, -1, KW_ERR_ARG, 0 },
 		{ 0x01, 0, KW_ERR_ARG, 0 }, { 0x40, 0, KW_ERR_ARG, 0 }, { 0x20, 5, KW_ERR_ARG, 0 },
 	};

@@ -521,6 +521,7 @@ test_rsa_private_op(void **state)
 	    KW_ERR_ARG);
 	assert_int_equal(kw_piv_private_op(e.p, 0x9b, KW_PIV_ALG_RSA2048, in, 256, &out),
 	    KW_ERR_ARG);
+	assert_int_equal(out.len, 0);   /* an earlier result never survives an error */
 	assert_int_equal(kw_piv_private_op(e.p, 0x9d, KW_PIV_ALG_AES128, in, 256, &out),
 	    KW_ERR_ARG);
 	assert_int_equal(kw_piv_private_op(e.p, 0x9d, KW_PIV_ALG_RSA2048, NULL, 256, &out),
