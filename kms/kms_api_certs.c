@@ -1,5 +1,6 @@
 /* Signing certificates from a CSR made on the token, and revocation.
- *   POST /v1/certs/sign   {"csr": PEM}              (session)
+ *   POST /v1/certs/sign   {"csr": PEM, "attestation": [LEAF, F9]?}  (session;
+ *        the attestation is checked by kms_attest.c, "attested" answered)
  *   POST /v1/certs/revoke {"serial": hex, "reason": n} (session; own
  *        signing certificates only)
  * The profile is the address's identity level (V1 unless an admin set
@@ -11,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "kms_api.h"
+#include "kms_attest.h"
 #include "kms_ca.h"
 #include "kms_escrow.h"
 
@@ -53,12 +55,14 @@ kms_api_cert_sign(kms_ctx *ctx, const kms_req *req, kms_resp *resp)
 	kw_buf der;
 	time_t not_after;
 	kms_cert_req r = { 0 };
+	int attested = 0;
 
 	kw_buf_init(&der, 1 << 16);
 	if ((email = kms_session_email(ctx, req, resp)) == NULL)
 		return;
 	if ((csr_pem = kms_req_str(req, resp, "csr", 16384)) == NULL ||
-	    (csr = parse_csr(csr_pem, resp)) == NULL)
+	    (csr = parse_csr(csr_pem, resp)) == NULL ||
+	    (attested = kms_attest_check(ctx, req, X509_REQ_get0_pubkey(csr), resp)) < 0)
 		goto done;
 	if (kms_identity_get(ctx, email, level, &name, &org) != KW_OK)
 		goto fail;
@@ -72,11 +76,11 @@ kms_api_cert_sign(kms_ctx *ctx, const kms_req *req, kms_resp *resp)
 	if (kms_ca_issue(ctx, &r, &der, serial, &not_after) != KW_OK ||
 	    (pem = kms_der_to_pem("CERTIFICATE", kw_buf_view(&der))) == NULL)
 		goto fail;
-	kms_audit(ctx, "issue", email, req->client, json_pack("{s:s,s:s,s:s}",
-	    "kind", "sign", "serial", serial, "profile", level));
-	kms_resp_json(resp, 201, json_pack("{s:s,s:s,s:s,s:I,s:[s]}", "cert", pem,
+	kms_audit(ctx, "issue", email, req->client, json_pack("{s:s,s:s,s:s,s:b}",
+	    "kind", "sign", "serial", serial, "profile", level, "attested", attested));
+	kms_resp_json(resp, 201, json_pack("{s:s,s:s,s:s,s:I,s:[s],s:b}", "cert", pem,
 	    "serial", serial, "profile", level, "not_after", (json_int_t)not_after,
-	    "chain", kms_ca_pem(ctx)));
+	    "chain", kms_ca_pem(ctx), "attested", attested));
 	goto done;
 fail:
 	kms_resp_error(resp, 500, "ca_error", "the CA could not issue the certificate");

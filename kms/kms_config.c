@@ -57,6 +57,8 @@ static const struct key keys[] = {
 	L("ca.crl_validity_days", crl_validity_days, "7"),
 	L("pool.size", pool_size, "8"),
 	S("audit.log", audit_log, NULL),
+	S("attestation.ca", attest_ca, NULL),
+	L("attestation.require", attest_require, "0"),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

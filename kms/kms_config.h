@@ -59,6 +59,9 @@ typedef struct kms_config {
 	long pool_size;         /* default 8; 0 disables */
 	/* [audit] */
 	char *audit_log;        /* default STATE/audit.log */
+	/* [attestation] */
+	char *attest_ca;        /* trusted token attestation roots (PEM), or NULL */
+	long attest_require;    /* 1: signing CSRs need a verified attestation */
 } kms_config;
 
 /* Load and validate; fills defaults. On error *errmsg gets a static or

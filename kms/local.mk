@@ -9,7 +9,7 @@ noinst_LTLIBRARIES += kms/libkmsd.la
 kms_libkmsd_la_SOURCES = \
 	kms/kms.h kms/kms_api.h kms/kms_http.h kms/kms_config.h kms/kms_hsm.h \
 	kms/kms_p11util.h kms/kms_ca.h kms/kms_ca_int.h kms/kms_tls.h \
-	kms/kms_escrow.h kms/kms_share_client.h kms/kms_password.h \
+	kms/kms_escrow.h kms/kms_share_client.h kms/kms_password.h kms/kms_attest.h \
 	kms/kms_config.c kms/kms_util.c kms/kms_store.c kms/kms_hsm.c \
 	kms/kms_p11util.c kms/kms_split.c kms/kms_audit.c kms/kms_ctx.c \
 	kms/kms_init.c kms/kms_tls.c kms/kms_ca.c kms/kms_ca_sign.c \
@@ -17,7 +17,7 @@ kms_libkmsd_la_SOURCES = \
 	kms/kms_share_client.c kms/kms_escrow.c kms/kms_rotation.c \
 	kms/kms_email.c kms/kms_password.c kms/kms_api_session.c \
 	kms/kms_api_front.c kms/kms_api_certs.c kms/kms_api_keys.c \
-	kms/kms_api_admin.c kms/kms_directory.c
+	kms/kms_api_admin.c kms/kms_directory.c kms/kms_attest.c
 kms_libkmsd_la_CFLAGS = $(AM_CFLAGS) $(KMS_DEP_CFLAGS)
 
 bin_PROGRAMS += kms/keyward-kmsd

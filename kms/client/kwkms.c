@@ -212,21 +212,45 @@ dup_member(json_t *j, const char *name, char **out)
 }
 
 kw_rv
-kwkms_sign_csr(kwkms *k, const char *csr_pem, char **cert_pem, char **serial)
+kwkms_sign_csr_attested(kwkms *k, const char *csr_pem, const char *const *att_pem,
+    size_t n_att, char **cert_pem, char **serial, bool *attested)
 {
-	json_t *j = NULL;
+	json_t *j = NULL, *req = json_pack("{s:s}", "csr", csr_pem), *arr = NULL;
+	size_t i;
 	kw_rv rv;
 
 	*cert_pem = NULL;
 	*serial = NULL;
-	rv = post(k, "/v1/certs/sign", json_pack("{s:s}", "csr", csr_pem), &j);
+	if (attested != NULL)
+		*attested = false;
+	if (req != NULL && n_att > 0) {
+		arr = json_array();
+		for (i = 0; arr != NULL && i < n_att; i++)
+			if (json_array_append_new(arr, json_string(att_pem[i])) != 0) {
+				json_decref(arr);
+				arr = NULL;
+			}
+		if (arr == NULL || json_object_set_new(req, "attestation", arr) != 0) {
+			json_decref(req);
+			req = NULL;
+		}
+	}
+	rv = post(k, "/v1/certs/sign", req, &j);
 	if (rv == KW_OK && (rv = dup_member(j, "cert", cert_pem)) == KW_OK &&
 	    (rv = dup_member(j, "serial", serial)) != KW_OK) {
 		free(*cert_pem);
 		*cert_pem = NULL;
 	}
+	if (rv == KW_OK && attested != NULL)
+		*attested = json_is_true(json_object_get(j, "attested"));
 	json_decref(j);
 	return rv;
+}
+
+kw_rv
+kwkms_sign_csr(kwkms *k, const char *csr_pem, char **cert_pem, char **serial)
+{
+	return kwkms_sign_csr_attested(k, csr_pem, NULL, 0, cert_pem, serial, NULL);
 }
 
 kw_rv

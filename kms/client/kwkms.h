@@ -45,6 +45,11 @@ const char *kwkms_session(const kwkms *k);
 kw_rv kwkms_set_password(kwkms *k, const char *password, const char *old_password);
 /* CSR (PEM) -> signing certificate (PEM) and its serial (hex). */
 kw_rv kwkms_sign_csr(kwkms *k, const char *csr_pem, char **cert_pem, char **serial);
+/* The same with the token's attestation: att_pem = [attestation of the
+ * slot, attestation-key certificate] (n_att 2; NULL/0 = none). *attested
+ * tells whether the KMS verified it. */
+kw_rv kwkms_sign_csr_attested(kwkms *k, const char *csr_pem, const char *const *att_pem,
+    size_t n_att, char **cert_pem, char **serial, bool *attested);
 kw_rv kwkms_revoke(kwkms *k, const char *serial, int reason);
 /* Current + older encryption keys, newest first. */
 kw_rv kwkms_fetch_keys(kwkms *k, const char *password, kwkms_key **keys, size_t *n);

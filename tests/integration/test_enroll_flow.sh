@@ -114,6 +114,17 @@ check "9C attestation verifies against the testenv attestation CA" \
 	good "attested key = certified key = the key in 9C" || bad "attested/certified key differ"
 if [ $KMS_ATTEST = 1 ]; then
 	jcheck "the KMS verified the attestation" e1.json 'j["attested_by_kms"] is True'
+	# A genuine attestation sent with a CSR for another key is refused.
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key \
+		-subj /CN=alice@example.test -out other.csr 2>/dev/null
+	python3 -c 'import json,sys
+e=json.load(open("e1.json"))
+print(json.dumps({"csr": open("other.csr").read(), "attestation": e["attestation"]}))' >forged.json
+	sess=$(session alice@example.test)
+	api POST /v1/certs/sign "$(cat forged.json)" "$sess" >forged.out
+	[ "$(cat "$T/status")" = 400 ] && grep -q "bad_attestation" forged.out &&
+		good "the KMS refuses an attestation of another key" || { bad "forged attestation"; cat forged.out; }
+	rm -f other.key
 fi
 directory alice@example.test >dir1.pem
 [ "$(spki dir1.pem)" = "$(slot_spki st1 9d)" ] && good "9D holds the key of alice's directory certificate" ||

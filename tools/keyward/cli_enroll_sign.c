@@ -122,6 +122,7 @@ certify(kwcli_enroll_ctx *c, EVP_PKEY *pub, kw_buf *der)
 {
 	const char *jpem = kwcli_journal_str(&c->jr, "sign_cert");
 	char *csr = NULL, *pem = NULL, *serial = NULL, *leaf = NULL, *f9 = NULL;
+	const char *att[2];
 	bool attested = false;
 	kw_rv rv;
 
@@ -139,8 +140,10 @@ certify(kwcli_enroll_ctx *c, EVP_PKEY *pub, kw_buf *der)
 	}
 	kwcli_progress(c, "asking the KMS for the signing certificate%s",
 	    leaf != NULL ? " (with the token's attestation)" : "");
-	if ((rv = kwcli_kms_sign_csr(c->kms, csr, leaf, f9, &pem, &serial,
-	    &attested)) != KW_OK) {
+	att[0] = leaf;
+	att[1] = f9;
+	if ((rv = kwkms_sign_csr_attested(c->kms, csr, att, leaf != NULL ? 2 : 0, &pem,
+	    &serial, &attested)) != KW_OK) {
 		kwcli_kms_report(c->kms, "the KMS did not issue the signing certificate", rv);
 		goto fail;
 	}

@@ -89,12 +89,8 @@ kw_rv kwcli_journal_set_str(kwcli_journal *jr, const char *key, const char *val)
 /* Records a step as done and saves. */
 kw_rv kwcli_journal_step(kwcli_journal *jr, const char *step);
 
-/* ---- KMS calls not (yet) in libkwkms (cli_kms_adapter.c) ---- */
+/* ---- KMS answers (cli_kms.c) ---- */
 
-/* Sign a CSR, sending the attestation chain [leaf, F9 cert] when given.
- * *attested: what the KMS said (false when it does not say). */
-kw_rv kwcli_kms_sign_csr(kwkms *k, const char *csr_pem, const char *att_leaf_pem,
-    const char *att_f9_pem, char **cert_pem, char **serial, bool *attested);
 /* Print the KMS's error (or the transport error) for a failed call. */
 void kwcli_kms_report(const kwkms *k, const char *what, kw_rv rv);
 

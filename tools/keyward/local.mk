@@ -11,7 +11,7 @@ tools_keyward_keyward_SOURCES = \
 	tools/keyward/cli_enroll.c tools/keyward/cli_enroll_sign.c \
 	tools/keyward/cli_enroll_keys.c tools/keyward/cli_batch.c \
 	tools/keyward/cli_admin.c tools/keyward/cli_csr.c tools/keyward/cli_journal.c \
-	tools/keyward/cli_input.c tools/keyward/cli_kms_adapter.c
+	tools/keyward/cli_input.c tools/keyward/cli_kms.c
 tools_keyward_keyward_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kms/client \
 	$(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(PCSC_CFLAGS) $(CURL_CFLAGS)
 tools_keyward_keyward_LDADD = drivers/libkwdrivers.la kms/client/libkwkms.la \
