@@ -17,6 +17,9 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 note() { printf '   %s\n' "$*"; }
 
 step "1. starting the KMS on 127.0.0.1: front + 2 share servers + SMTP sink"
+# The KMS trusts the virtual token's attestation CA (as it would Yubico's).
+KMS_EXTRA_CONF="[attestation]
+ca = $KEYWARD_TESTENV_ATTEST_CA"
 . "$KW_TOP_SRCDIR/tests/kms/kms-env.sh"
 kms_env_up
 note "front $FRONT, share servers on ports $SHARE1_PORT and $SHARE2_PORT, SMTP sink on $SMTP_PORT"
@@ -60,6 +63,7 @@ jq_py enroll.json 'j["attestation"][1]' >attest-f9.pem
 jq_py enroll.json 'j["signing"]["cert"]' >alice-sign.pem
 openssl verify -CAfile "$KEYWARD_TESTENV_ATTEST_CA" -untrusted attest-f9.pem attest-9c.pem |
 	sed 's/^/   attestation of 9C (generated on the token): /'
+note "the KMS verified the attestation before issuing: $(jq_py enroll.json 'j["attested_by_kms"]')"
 echo
 "$kw" status
 
