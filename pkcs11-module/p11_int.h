@@ -37,6 +37,8 @@ void kwp11_mutex_unlock(const kwp11_lockops *ops, void *m);
 
 /* ---- return values (p11_rv.c) ---- */
 CK_RV kwp11_rv(kw_rv rv);
+/* Copy src into a blank-padded PKCS#11 text field of n bytes. */
+void kwp11_pad_copy(CK_UTF8CHAR *dst, size_t n, const char *src);
 
 /* ---- objects ---- */
 typedef struct kwp11_obj {

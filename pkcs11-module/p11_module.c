@@ -157,8 +157,9 @@ kwp11_leave(kwp11_call *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static void
-pad_copy(CK_UTF8CHAR *dst, size_t n, const char *src)
+/* Fixed-width, blank-padded, not NUL-terminated PKCS#11 text fields. */
+void
+kwp11_pad_copy(CK_UTF8CHAR *dst, size_t n, const char *src)
 {
 	size_t l = strlen(src);
 
@@ -172,8 +173,8 @@ kwp11_get_info(CK_INFO *info)
 	memset(info, 0, sizeof(*info));
 	info->cryptokiVersion.major = 3;
 	info->cryptokiVersion.minor = 0;
-	pad_copy(info->manufacturerID, sizeof(info->manufacturerID), "keyward");
-	pad_copy(info->libraryDescription, sizeof(info->libraryDescription),
+	kwp11_pad_copy(info->manufacturerID, sizeof(info->manufacturerID), "keyward");
+	kwp11_pad_copy(info->libraryDescription, sizeof(info->libraryDescription),
 	    "keyward PIV PKCS#11 module");
 	info->libraryVersion.major = 0;
 	info->libraryVersion.minor = 1;

@@ -193,24 +193,15 @@ kwp11_slot_list(kwp11_module *m, CK_BBOOL present, CK_SLOT_ID *list, CK_ULONG *c
 	return CKR_OK;
 }
 
-static void
-pad_copy(CK_UTF8CHAR *dst, size_t n, const char *src)
-{
-	size_t l = strlen(src);
-
-	memset(dst, ' ', n);
-	memcpy(dst, src, l < n ? l : n);
-}
-
 CK_RV
 kwp11_slot_info(kwp11_token *tok, CK_SLOT_INFO *info)
 {
 	const char *name = strchr(tok->uri, ':');
 
 	memset(info, 0, sizeof(*info));
-	pad_copy(info->slotDescription, sizeof(info->slotDescription),
+	kwp11_pad_copy(info->slotDescription, sizeof(info->slotDescription),
 	    name != NULL ? name + 1 : tok->uri);
-	pad_copy(info->manufacturerID, sizeof(info->manufacturerID), "keyward");
+	kwp11_pad_copy(info->manufacturerID, sizeof(info->manufacturerID), "keyward");
 	info->flags = CKF_REMOVABLE_DEVICE | CKF_HW_SLOT;
 	if (kwp11_token_probe(tok))
 		info->flags |= CKF_TOKEN_PRESENT;

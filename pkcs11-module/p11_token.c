@@ -224,15 +224,6 @@ kwp11_token_probe(kwp11_token *tok)
 	return token_open(tok);
 }
 
-static void
-pad_copy(CK_UTF8CHAR *dst, size_t n, const char *src)
-{
-	size_t l = strlen(src);
-
-	memset(dst, ' ', n);
-	memcpy(dst, src, l < n ? l : n);
-}
-
 CK_RV
 kwp11_token_info(kwp11_token *tok, CK_TOKEN_INFO *info)
 {
@@ -248,10 +239,10 @@ kwp11_token_info(kwp11_token *tok, CK_TOKEN_INFO *info)
 		snprintf(label, sizeof(label), "keyward PIV (slot %lu)", (unsigned long)tok->id);
 		snprintf(serial, sizeof(serial), "0");
 	}
-	pad_copy(info->label, sizeof(info->label), label);
-	pad_copy(info->manufacturerID, sizeof(info->manufacturerID), "keyward");
-	pad_copy(info->model, sizeof(info->model), "PIV");
-	pad_copy(info->serialNumber, sizeof(info->serialNumber), serial);
+	kwp11_pad_copy(info->label, sizeof(info->label), label);
+	kwp11_pad_copy(info->manufacturerID, sizeof(info->manufacturerID), "keyward");
+	kwp11_pad_copy(info->model, sizeof(info->model), "PIV");
+	kwp11_pad_copy(info->serialNumber, sizeof(info->serialNumber), serial);
 	info->flags = CKF_RNG | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED |
 	    CKF_TOKEN_INITIALIZED;
 	if (tok->pin_tries == 1)
