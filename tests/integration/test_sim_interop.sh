@@ -20,25 +20,12 @@ P11TEST=$(sh "$KW_TOP_SRCDIR/tests/interop/build-p11test.sh" 2>/dev/null) && [ -
 	kw_skip "p11test cannot be built here (tests/interop/build-p11test.sh)"
 engine=$(find /usr/lib/*/engines-3 -name pkcs11.so 2>/dev/null | head -n1)
 [ -n "$engine" ] || kw_skip "libp11's engine (libengine-pkcs11-openssl) not installed"
-IOP=$KW_TOP_SRCDIR/tests/interop
 
-# interop SCRIPT: run one interop test inside the current environment.
-interop() {
-	kw_log "interop $1 ($2)"
-	iop_t0=$(date +%s)
-	KWI_PROVISION=0 KWI_TIMEOUT=280 sh "$IOP/$1.sh" --inside >"$KW_TMP/$1.log" 2>&1 || {
-		sed 's/^/    | /' "$KW_TMP/$1.log" | tail -n 40 >&2
-		kw_fail "tests/interop/$1.sh through $2"
-	}
-	kw_pass "tests/interop/$1.sh through $2 ($(($(date +%s) - iop_t0)) s)"
-}
+interop() { sim_interop "$@"; }
 
 case ${SIM_PHASE:-} in
 provision)
-	kwi_name=$kw_name
-	. "$IOP/lib.sh"
-	. "$IOP/provision.sh"
-	kwp_provision "$KEYWARD_TESTENV_DIR/fixture" || kw_fail "provisioning"
+	sim_provision_fixture
 	exit 0
 	;;
 uicc)

@@ -18,6 +18,12 @@
 #                     N (19) can be opened, then they are closed again)
 #   sim_sign DIR      RSA (9A) and ECDSA (9E) signatures, RSA (9D) decryption,
 #                     checked with openssl against DIR/pub*.pem
+#   sim_interop SCRIPT WHAT
+#                     run tests/interop/SCRIPT.sh --inside the current
+#                     environment (token provisioned by sim_provision_fixture)
+#   sim_provision_fixture
+#                     tests/interop/provision.sh's token and fixture in
+#                     $KEYWARD_TESTENV_DIR/fixture (a plain PC/SC token)
 
 SIM_MOD=${KEYWARD_P11_MODULE:-$KW_TOP_BUILDDIR/pkcs11-module/.libs/keyward-pkcs11.so}
 SIM_PROBE=$KW_TOP_BUILDDIR/drivers/uicc/kw-sim-probe
@@ -114,4 +120,22 @@ sim_no_channels() { # READER [N]
 	kw_run "$SIM_PROBE" --uri "pcsc:$1" $sim_open $sim_close
 	[ "$(grep -c '9000$' "$KW_OUT")" = $((2 * ${2:-19})) ] ||
 		kw_fail "logical channels were left open"
+}
+
+sim_interop() { # SCRIPT WHAT
+	kw_log "interop $1 ($2)"
+	sim_t0=$(date +%s)
+	KWI_PROVISION=0 KWI_TIMEOUT=280 sh "$KW_TOP_SRCDIR/tests/interop/$1.sh" --inside \
+		>"$KW_TMP/$1.log" 2>&1 || {
+		sed 's/^/    | /' "$KW_TMP/$1.log" | tail -n 40 >&2
+		kw_fail "tests/interop/$1.sh through $2"
+	}
+	kw_pass "tests/interop/$1.sh through $2 ($(($(date +%s) - sim_t0)) s)"
+}
+
+sim_provision_fixture() {
+	kwi_name=$kw_name
+	. "$KW_TOP_SRCDIR/tests/interop/lib.sh"
+	. "$KW_TOP_SRCDIR/tests/interop/provision.sh"
+	kwp_provision "$KEYWARD_TESTENV_DIR/fixture" || kw_fail "provisioning"
 }
