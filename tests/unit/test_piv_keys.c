@@ -377,9 +377,8 @@ engine_stop(ENGINE *en)
 	ENGINE_unregister_pkey_meths(en);
 	ENGINE_finish(en);
 	ENGINE_remove(en);
+	/* The last reference to the engine frees its pkey methods too. */
 	ENGINE_free(en);
-	EVP_PKEY_meth_free(eng_meths[0]);
-	EVP_PKEY_meth_free(eng_meths[1]);
 	eng_meths[0] = eng_meths[1] = NULL;
 }
 
