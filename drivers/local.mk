@@ -12,7 +12,8 @@ drivers_libkwdrivers_la_LIBADD = src/libkeyward.la $(PCSC_LIBS) -lpthread
 check_PROGRAMS += tests/unit/test_pcsc
 tests_unit_test_pcsc_SOURCES = tests/unit/test_pcsc.c \
 	tests/unit/test_pcsc_fake.c tests/unit/test_pcsc_fake.h \
-	drivers/pcsc/kw_pcsc.c drivers/pcsc/kw_pcsc_err.c drivers/pcsc/kw_pcsc_list.c drivers/pcsc/kw_pcsc_wait.c
+	drivers/pcsc/kw_pcsc.c drivers/pcsc/kw_pcsc_err.c drivers/pcsc/kw_pcsc_list.c drivers/pcsc/kw_pcsc_wait.c \
+	drivers/kw_config.c
 tests_unit_test_pcsc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PCSC_CFLAGS)
 tests_unit_test_pcsc_LDADD = src/libkeyward.la $(CMOCKA_LIBS) $(CRYPTO_LIBS) -lpthread
 TESTS += tests/unit/test_pcsc

@@ -26,7 +26,7 @@ list_scheme(const kw_transport_ops *ops, kw_strlist *out)
 	size_t i;
 
 	if (ops == &kw_pcsc_ops) {
-		if (kw_pcsc_list_readers(&r) == KW_OK) {
+		if (kw_pcsc_list_key_readers(&r) == KW_OK) {
 			for (i = 0; i < r.n; i++) {
 				if ((size_t)snprintf(uri, sizeof(uri), "pcsc:%s", r.v[i]) < sizeof(uri))
 					(void)kw_strlist_add(out, uri);

@@ -39,6 +39,9 @@ const char *kw_pcsc_code_name(long rc);
 /* Every reader name (with or without a card), without the "pcsc:" prefix.
  * No reader at all is KW_OK with an empty list. */
 kw_rv kw_pcsc_list_readers(kw_strlist *out);
+/* The same without the readers configured as SIM (UICC) readers
+ * (drivers/kw_config.h): those are reached through "uicc:pcsc:NAME". */
+kw_rv kw_pcsc_list_key_readers(kw_strlist *out);
 
 /* Hotplug monitor for C_WaitForSlotEvent and similar: readers appearing or
  * disappearing and cards inserted or removed since the monitor was created

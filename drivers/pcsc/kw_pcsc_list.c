@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kw_config.h"
 #include "kw_log.h"
 #include "kw_pcsc_int.h"
 
@@ -113,8 +114,23 @@ pcsc_read_states(SCARDCONTEXT ctx, const char *msz, SCARD_READERSTATE *st, size_
 	return KW_OK;
 }
 
+/* A reader configured as a SIM (UICC) reader belongs to the uicc
+ * transport, which reaches the key applet on a logical channel; as a plain
+ * pcsc: token it would only show an empty slot and SELECT on the basic
+ * channel, which belongs to the telecom applications. */
+static bool
+reader_is_uicc(const kw_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->uicc_readers.n; i++)
+		if (strcmp(cfg->uicc_readers.v[i], name) == 0)
+			return true;
+	return false;
+}
+
 static kw_rv
-pcsc_add_cards(SCARDCONTEXT ctx, const char *msz, kw_strlist *out)
+pcsc_add_cards(SCARDCONTEXT ctx, const char *msz, const kw_config *cfg, kw_strlist *out)
 {
 	SCARD_READERSTATE *st;
 	size_t i, n = msz_count(msz);
@@ -131,7 +147,8 @@ pcsc_add_cards(SCARDCONTEXT ctx, const char *msz, kw_strlist *out)
 		if ((st[i].dwEventState & SCARD_STATE_PRESENT) == 0 ||
 		    (st[i].dwEventState & SCARD_STATE_MUTE) != 0)
 			continue;
-		if (strlen(st[i].szReader) >= MAX_READERNAME)
+		if (strlen(st[i].szReader) >= MAX_READERNAME ||
+		    reader_is_uicc(cfg, st[i].szReader))
 			continue;
 		snprintf(uri, sizeof(uri), "pcsc:%s", st[i].szReader);
 		if ((rv = kw_strlist_add(out, uri)) != KW_OK)
@@ -146,15 +163,37 @@ kw_rv
 kw_pcsc_list_cards(kw_strlist *out)
 {
 	SCARDCONTEXT ctx;
+	kw_config cfg;
 	char *msz = NULL;
 	kw_rv rv;
 
 	if ((rv = pcsc_context(&ctx)) != KW_OK)
 		return rv;
+	(void)kw_config_load(&cfg);   /* no configuration: no SIM readers */
 	if ((rv = kw_pcsc_reader_names(ctx, &msz)) == KW_OK)
-		rv = pcsc_add_cards(ctx, msz, out);
+		rv = pcsc_add_cards(ctx, msz, &cfg, out);
+	kw_config_free(&cfg);
 	free(msz);
 	(void)SCardReleaseContext(ctx);
+	return rv;
+}
+
+kw_rv
+kw_pcsc_list_key_readers(kw_strlist *out)
+{
+	kw_strlist all = { NULL, 0 };
+	kw_config cfg;
+	size_t i;
+	kw_rv rv;
+
+	if ((rv = kw_pcsc_list_readers(&all)) != KW_OK)
+		return rv;
+	(void)kw_config_load(&cfg);
+	for (i = 0; i < all.n && rv == KW_OK; i++)
+		if (!reader_is_uicc(&cfg, all.v[i]))
+			rv = kw_strlist_add(out, all.v[i]);
+	kw_config_free(&cfg);
+	kw_strlist_free(&all);
 	return rv;
 }
 

@@ -398,6 +398,17 @@ test_list(void **state)
 	assert_int_equal(l.n, 3);
 	assert_true(has(&l, R2));
 	kw_strlist_free(&l);
+	/* A configured SIM reader is the uicc transport's, not a pcsc token. */
+	setenv("KEYWARD_UICC_READERS", R1, 1);
+	assert_int_equal(kw_pcsc_ops.list(&l), KW_OK);
+	assert_int_equal(l.n, 1);
+	assert_true(has(&l, "pcsc:" R0));
+	kw_strlist_free(&l);
+	assert_int_equal(kw_pcsc_list_key_readers(&l), KW_OK);
+	assert_int_equal(l.n, 2);
+	assert_false(has(&l, R1));
+	kw_strlist_free(&l);
+	unsetenv("KEYWARD_UICC_READERS");
 	/* A reader plugged in while the list is read: retried, not cut. */
 	fake_grow_during_list("Late Reader 00 00");
 	assert_int_equal(kw_pcsc_list_readers(&l), KW_OK);
