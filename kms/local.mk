@@ -25,20 +25,6 @@ kms_keyward_kmsd_SOURCES = kms/kmsd_main.c
 kms_keyward_kmsd_CFLAGS = $(AM_CFLAGS) $(KMS_DEP_CFLAGS)
 kms_keyward_kmsd_LDADD = kms/libkmsd.la src/libkeyward.la $(KMS_DEP_LIBS)
 
-# libkwkms: the client library `keyward enroll` links.
-noinst_LTLIBRARIES += kms/client/libkwkms.la
-kms_client_libkwkms_la_SOURCES = kms/client/kwkms.h kms/client/kwkms_int.h \
-	kms/client/kwkms.c kms/client/kwkms_keys.c
-kms_client_libkwkms_la_CFLAGS = $(AM_CFLAGS) -fPIC $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) \
-	$(CURL_CFLAGS)
-kms_client_libkwkms_la_LIBADD = $(CRYPTO_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
-
-noinst_PROGRAMS += kms/kwkms-tool
-kms_kwkms_tool_SOURCES = kms/client/kwkms_tool.c
-kms_kwkms_tool_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kms/client $(CRYPTO_CFLAGS)
-kms_kwkms_tool_LDADD = kms/client/libkwkms.la src/libkeyward.la $(CRYPTO_LIBS) \
-	$(JANSSON_LIBS) $(CURL_LIBS)
-
 KMS_SH_TESTS = tests/kms/kms-init.sh tests/kms/kms-validation.sh \
 	tests/kms/kms-password.sh tests/kms/kms-issue.sh tests/kms/kms-delivery.sh \
 	tests/kms/kms-crl.sh tests/kms/kms-scan.sh tests/kms/kms-p256.sh

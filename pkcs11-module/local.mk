@@ -30,12 +30,13 @@ pkcs11_module_keyward_pkcs11_la_LIBADD = pkcs11-module/libkwp11.la \
 
 # p11-kit finds the module through this file (absolute path: works for any prefix).
 p11kitmoddir = $(p11kit_moduledir)
-p11kitmod_DATA = pkcs11-module/keyward-pkcs11.module
-pkcs11-module/keyward-pkcs11.module: $(top_srcdir)/pkcs11-module/keyward-pkcs11.module.in Makefile
+# Installed as keyward.module: p11-kit names the module "keyward".
+p11kitmod_DATA = pkcs11-module/keyward.module
+pkcs11-module/keyward.module: $(top_srcdir)/pkcs11-module/keyward-pkcs11.module.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) pkcs11-module && \
 	$(SED) -e 's|@pkcs11moddir[@]|$(pkcs11moddir)|g' \
 		$(top_srcdir)/pkcs11-module/keyward-pkcs11.module.in > $@
-CLEANFILES += pkcs11-module/keyward-pkcs11.module
+CLEANFILES += pkcs11-module/keyward.module
 EXTRA_DIST += pkcs11-module/keyward-pkcs11.module.in pkcs11-module/README.md
 
 # Unit tests: the C_* functions over the mock transport with a fake card.

@@ -49,7 +49,6 @@ fuzz-ble: src/libkeyward.la
 	else \
 		echo "fuzz-ble: $(KW_FUZZ_CC) has no -fsanitize=fuzzer; use fuzz/fuzz_ble_frames (replay)"; \
 	fi
-.PHONY: fuzz-ble
 CLEANFILES += fuzz/fuzz_ble_frames-libfuzzer
 
 # kw-ble-probe: drives a transport through the PIV client (integration
@@ -72,4 +71,3 @@ EXTRA_DIST += tests/integration/test_ble_p11.sh tests/integration/test_ble_fault
 EXTRA_DIST += drivers/ble/bench-ble.sh docs/ble-profile.md
 bench-ble: all tests/integration/kw-ble-probe
 	KW_TOP_BUILDDIR='$(abs_top_builddir)' $(SHELL) $(abs_top_srcdir)/drivers/ble/bench-ble.sh
-.PHONY: bench-ble

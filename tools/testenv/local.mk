@@ -8,7 +8,7 @@ tools_testenv_keyward_testenv_SOURCES = \
 	tools/testenv/testenv_proc.c \
 	tools/testenv/testenv_pcscd.c \
 	tools/testenv/testenv_token.c \
-	tools/testenv/testenv_dbus.c \
+	$(KWT_DBUS_SRC) \
 	tools/testenv/testenv_ca.c \
 	tools/testenv/testenv_dir.c
 tools_testenv_keyward_testenv_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS) $(CRYPTO_CFLAGS) \
