@@ -233,21 +233,25 @@ fail:
 static int
 add_profile_exts(X509 *x, X509 *issuer, const kms_cert_req *r)
 {
-	char policy[128];
+	static const char *const policy[] = { KMS_POLICY_V1, KMS_POLICY_V2, KMS_POLICY_V3,
+		KMS_POLICY_V4 };
 	const char *ku;
+	int level = r->profile[0] == 'V' && r->profile[1] >= '1' && r->profile[1] <= '4' ?
+	    r->profile[1] - '1' : -1;
 	bool ec = EVP_PKEY_get_base_id(r->pub) == EVP_PKEY_EC;
 
 	if (r->kind == KMS_CERT_SIGN)
 		ku = "critical,digitalSignature,nonRepudiation";
 	else
 		ku = ec ? "critical,keyAgreement" : "critical,keyEncipherment";
-	snprintf(policy, sizeof(policy), "%s.%c", KMS_POLICY_ARC, r->profile[1]);
+	if (level < 0)
+		return 0;
 	return add_ext(x, issuer, NID_basic_constraints, "critical,CA:FALSE") &&
 	    add_ext(x, issuer, NID_key_usage, ku) &&
 	    add_ext(x, issuer, NID_ext_key_usage, "emailProtection") &&
 	    add_ext(x, issuer, NID_subject_key_identifier, "hash") &&
 	    add_ext(x, issuer, NID_authority_key_identifier, "keyid:always") &&
-	    add_policy(x, policy) && add_san(x, r->email);
+	    add_policy(x, policy[level]) && add_san(x, r->email);
 }
 
 static bool

@@ -7,8 +7,16 @@
 
 #include "kms.h"
 
-/* Certificate policy arc of keyward profiles: ARC.1 .. ARC.4 = V1 .. V4. */
-#define KMS_POLICY_ARC "2.25.89812753165573901543761067383542437370"
+/* Certificate policy of each profile: the CA/Browser Forum S/MIME Baseline
+ * Requirements' identifier of the same validation type, "legacy" generation
+ * (V1 mailbox-validated, V2 individual-validated, V3 organization-validated,
+ * V4 sponsor-validated). Every arc fits 32 bits: parsers such as Debian
+ * 12's python3-cryptography (rust-asn1) reject longer arcs, and with them
+ * every extension of the certificate (the former 2.25.<UUID> arc). */
+#define KMS_POLICY_V1 "2.23.140.1.5.1.1"
+#define KMS_POLICY_V2 "2.23.140.1.5.4.1"
+#define KMS_POLICY_V3 "2.23.140.1.5.2.1"
+#define KMS_POLICY_V4 "2.23.140.1.5.3.1"
 
 typedef enum kms_cert_kind { KMS_CERT_ENC = 1, KMS_CERT_SIGN = 2 } kms_cert_kind;
 
