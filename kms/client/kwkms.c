@@ -128,7 +128,9 @@ kwkms_call(kwkms *k, const char *method, const char *path, json_t *req,
 	if (req != NULL && (body = json_dumps(req, JSON_COMPACT)) != NULL)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
-		snprintf(k->error, sizeof(k->error), "unreachable");
+		snprintf(k->error, sizeof(k->error), "%s",
+		    cc == CURLE_PEER_FAILED_VERIFICATION ? "tls_untrusted" :
+		    cc == CURLE_SSL_CACERT_BADFILE ? "bad_ca_file" : "unreachable");
 		snprintf(k->message, sizeof(k->message), "%s", curl_easy_strerror(cc));
 		goto fail;
 	}
@@ -171,9 +173,20 @@ post(kwkms *k, const char *path, json_t *req, json_t **out)
 }
 
 kw_rv
-kwkms_validation_start(kwkms *k, const char *email)
+kwkms_validation_start(kwkms *k, const char *email, long *expires_in)
 {
-	return post(k, "/v1/validation/start", json_pack("{s:s}", "email", email), NULL);
+	json_t *j = NULL, *e;
+	kw_rv rv;
+
+	if (expires_in != NULL)
+		*expires_in = 0;
+	rv = post(k, "/v1/validation/start", json_pack("{s:s}", "email", email), &j);
+	e = json_object_get(j, "expires_in");
+	if (rv == KW_OK && expires_in != NULL && json_is_integer(e) &&
+	    json_integer_value(e) > 0 && json_integer_value(e) < 86400 * 7)
+		*expires_in = (long)json_integer_value(e);
+	json_decref(j);
+	return rv;
 }
 
 kw_rv

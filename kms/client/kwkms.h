@@ -31,12 +31,17 @@ typedef struct kwkms_key {
 
 kw_rv kwkms_new(const char *url, const char *ca_file, kwkms **out);
 void kwkms_free(kwkms **k);
-/* Last KMS error code ("wrong_value", ...) and message; "" if none. */
+/* Last KMS error code ("wrong_value", ...) and message; "" if none. When
+ * the KMS was not reached: "unreachable", or "tls_untrusted" (its TLS
+ * certificate does not verify against the CA file, or the system's trust
+ * store without one) or "bad_ca_file" (the CA file cannot be read). */
 const char *kwkms_error(const kwkms *k);
 const char *kwkms_message(const kwkms *k);
 long kwkms_status(const kwkms *k);
 
-kw_rv kwkms_validation_start(kwkms *k, const char *email);
+/* Mails a validation value; *expires_in (may be NULL) gets its lifetime in
+ * seconds as the KMS states it (0 if it does not). */
+kw_rv kwkms_validation_start(kwkms *k, const char *email, long *expires_in);
 /* On success the session token is kept for the calls below. */
 kw_rv kwkms_validation_finish(kwkms *k, const char *email, const char *value);
 kw_rv kwkms_set_session(kwkms *k, const char *token);

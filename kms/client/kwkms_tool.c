@@ -162,7 +162,7 @@ dispatch(kwkms *k, const struct opts *o, int argc, char **argv)
 	int ret;
 
 	if (strcmp(cmd, "validate-start") == 0 && argc == 2)
-		return report(k, kwkms_validation_start(k, argv[1]));
+		return report(k, kwkms_validation_start(k, argv[1], NULL));
 	if (strcmp(cmd, "validate-finish") == 0 && argc == 3) {
 		if ((ret = report(k, kwkms_validation_finish(k, argv[1], argv[2]))) == 0)
 			printf("%s\n", kwkms_session(k));

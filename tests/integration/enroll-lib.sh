@@ -12,11 +12,24 @@ MODULE=$KW_TOP_BUILDDIR/pkcs11-module/.libs/keyward-pkcs11.so
 mkdir -p "$W"
 export KEYWARD_STATE_DIR="$W/state"
 
-# mail_value_until ADDR DONEFILE: print the validation value of the first
-# mail to ADDR; give up (print nothing) when DONEFILE appears.
+# mail_value_until ADDR DONEFILE ERRFILE: print the validation value keyward
+# (stderr in ERRFILE) asks for: that of the first new mail to ADDR when it
+# started a validation, that of the newest mail already received when it
+# finishes one an earlier run started; print nothing when DONEFILE appears.
+# Without ERRFILE: the first mail to ADDR in $T/mail.
 mail_value_until() {
 	while [ ! -f "$2" ]; do
-		_f=$(grep -l "<$1>" "$T"/mail/*.eml 2>/dev/null | head -n1 || true)
+		if [ -z "${3:-}" ]; then
+			_f=$(grep -l "<$1>" "$T"/mail/*.eml 2>/dev/null | head -n1 || true)
+		elif grep -qs "finishing the validation started earlier" "$3"; then
+			_f=$(grep -l "<$1>" "$T"/mail-seen/*.eml "$T"/mail/*.eml 2>/dev/null |
+				awk -F/ '{ n = $NF; sub(/\.eml$/, "", n); print n, $0 }' |
+				sort -n | tail -n1 | cut -d' ' -f2-)
+		elif grep -qs "asking the KMS to send a validation value" "$3"; then
+			_f=$(grep -l "<$1>" "$T"/mail/*.eml 2>/dev/null | head -n1 || true)
+		else
+			_f=
+		fi
 		if [ -n "$_f" ]; then
 			sed -n 's/^Validation value: \([0-9A-Za-z]*\).*/\1/p' "$_f" | tail -n1
 			return 0
@@ -25,11 +38,17 @@ mail_value_until() {
 	done
 }
 
+# Mails read before a run move to $T/mail-seen (a rerun may finish the
+# validation they belong to); $T/mail holds only the run's new ones.
 kw_verb() {
 	_verb=$1 _name=$2 _addr=$3
 	shift 3
-	rm -f "$T"/mail/*.eml "$W/$_name.done"
-	mail_value_until "$_addr" "$W/$_name.done" | {
+	mkdir -p "$T/mail-seen"
+	for _m in "$T"/mail/*.eml; do
+		[ -f "$_m" ] && mv "$_m" "$T/mail-seen/"
+	done
+	rm -f "$W/$_name.done" "$W/$_name.err"
+	mail_value_until "$_addr" "$W/$_name.done" "$W/$_name.err" | {
 		"$KEYWARD" "$_verb" --email "$_addr" --kms "$FRONT" --kms-ca "$FRONT_CERT" \
 			--json "$@" >"$W/$_name.json" 2>"$W/$_name.err"
 		echo $? >"$W/$_name.rc"

@@ -111,6 +111,12 @@ wait "$WATCH" && [ $rc -ne 0 ] && good "pulled after key generation: enroll fail
 	{ bad "interruption 1 did not happen (rc $rc)"; cat i1.err; }
 grep -q "was it pulled out" i1.err && grep -q "run the same command again" i1.err && good "clear message for the pulled token" ||
 	{ bad "message for the pulled token"; cat i1.err; }
+# A token that dies at the attestation stops the enrollment there: no
+# "gives no attestation" and no certificate request afterwards.
+grep -q "failed at the attestation" i1.err && ! grep -q "gives no attestation" i1.err &&
+	! grep -q "signs the certificate request" i1.err &&
+	good "the token dying at the attestation stops the enrollment there" ||
+	{ bad "the enrollment went on after the attestation failed"; cat i1.err; }
 plug_in
 
 # --- 2. KMS front down while the user types the validation value --------------

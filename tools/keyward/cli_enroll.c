@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/x509v3.h>
@@ -32,35 +33,100 @@ kwcli_progress(const kwcli_enroll_ctx *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* The journal's pending validation: its end (local clock), 0 if none. */
+static json_int_t
+validation_pending(const kwcli_enroll_ctx *c)
+{
+	json_int_t until = json_integer_value(json_object_get(c->jr.j, "validation_until"));
+
+	return until > (json_int_t)time(NULL) ? until : 0;
+}
+
+static kw_rv
+validation_start(kwcli_enroll_ctx *c)
+{
+	long expires_in = 0;
+	kw_rv rv;
+
+	kwcli_progress(c, "asking the KMS to send a validation value to %s", c->o->email);
+	json_object_del(c->jr.j, "validation_until");
+	if ((rv = kwkms_validation_start(c->kms, c->o->email, &expires_in)) != KW_OK) {
+		kwcli_kms_report(c->kms, "email validation could not start", rv);
+		(void)kwcli_journal_save(&c->jr);
+		return rv;
+	}
+	/* A rerun before the end (with a margin for clock skew and typing)
+	 * finishes this validation instead of voiding its value. */
+	if (expires_in > 60)
+		json_object_set_new(c->jr.j, "validation_until",
+		    json_integer((json_int_t)time(NULL) + expires_in - 30));
+	return kwcli_journal_save(&c->jr);
+}
+
+/* The value: --validation-value once (it belongs to the validation pending
+ * when the run started), else a prompt. */
+static kw_rv
+validation_value(kwcli_enroll_ctx *c, bool *from_option, char *value, size_t max)
+{
+	memset(value, 0, max);
+	if (*from_option && c->o->validation_value != NULL &&
+	    strlen(c->o->validation_value) < max) {
+		*from_option = false;
+		memcpy(value, c->o->validation_value, strlen(c->o->validation_value));
+		return KW_OK;
+	}
+	*from_option = false;
+	if (kwcli_prompt_line("Validation value from the mail: ", value, max) != KW_OK) {
+		fprintf(stderr, "keyward: no validation value entered; run the same command "
+		    "again with --validation-value VALUE (the value mailed stays valid until "
+		    "it expires)\n");
+		return KW_ERR_NOT_FOUND;
+	}
+	return KW_OK;
+}
+
 kw_rv
 kwcli_enroll_kms_session(kwcli_enroll_ctx *c)
 {
 	char value[128];
+	bool from_option = true, reused = false;
+	const char *e;
 	kw_rv rv;
 
 	if (*kwkms_session(c->kms) != '\0')
 		return KW_OK;
-	kwcli_progress(c, "asking the KMS to send a validation value to %s", c->o->email);
-	if ((rv = kwkms_validation_start(c->kms, c->o->email)) != KW_OK) {
-		kwcli_kms_report(c->kms, "email validation could not start", rv);
+	if (validation_pending(c) != 0) {
+		reused = true;
+		kwcli_progress(c, "finishing the validation started earlier: use the value "
+		    "already mailed to %s", c->o->email);
+	} else if ((rv = validation_start(c)) != KW_OK)
 		return rv;
+	for (;;) {
+		if ((rv = validation_value(c, &from_option, value, sizeof(value))) != KW_OK)
+			return rv;
+		rv = kwkms_validation_finish(c->kms, c->o->email, value);
+		kw_memzero(value, sizeof(value));
+		e = kwkms_error(c->kms);
+		/* The earlier validation is over (expired, voided, used): a new one,
+		 * once. A wrong value keeps it pending (the KMS counts the tries). */
+		if (rv != KW_OK && reused && (strcmp(e, "expired") == 0 ||
+		    strcmp(e, "no_pending_validation") == 0)) {
+			reused = false;
+			kwcli_progress(c, "the validation started earlier is no longer pending (%s)",
+			    strcmp(e, "expired") == 0 ? "expired" : "used or replaced");
+			if ((rv = validation_start(c)) != KW_OK)
+				return rv;
+			continue;
+		}
+		break;
 	}
-	memset(value, 0, sizeof(value));
-	if (c->o->validation_value != NULL &&
-	    strlen(c->o->validation_value) < sizeof(value))
-		memcpy(value, c->o->validation_value, strlen(c->o->validation_value));
-	else if ((rv = kwcli_prompt_line("Validation value from the mail: ", value,
-	    sizeof(value))) != KW_OK) {
-		fprintf(stderr, "keyward: no validation value entered\n");
-		return rv;
-	}
-	rv = kwkms_validation_finish(c->kms, c->o->email, value);
-	kw_memzero(value, sizeof(value));
-	if (rv != KW_OK)
+	if (rv != KW_OK) {
 		kwcli_kms_report(c->kms, "email validation failed", rv);
-	else
-		kwcli_progress(c, "email address validated");
-	return rv;
+		return rv;
+	}
+	json_object_del(c->jr.j, "validation_until");
+	kwcli_progress(c, "email address validated");
+	return kwcli_journal_save(&c->jr);
 }
 
 kw_rv
@@ -130,8 +196,11 @@ credentials(kwcli_enroll_ctx *c, const kwcli_defaults *d, kw_secret *puk)
 	return KW_OK;
 }
 
+/* need_kms: this run will talk to the KMS. Then, and whenever the token
+ * is about to be initialized, the KMS is reached first: a wrong URL or CA
+ * file must not leave a half-enrolled token with a new PIN behind. */
 static kw_rv
-initialize(kwcli_enroll_ctx *c)
+initialize(kwcli_enroll_ctx *c, bool need_kms)
 {
 	kwcli_defaults d;
 	kw_secret puk = { 0 };
@@ -139,6 +208,9 @@ initialize(kwcli_enroll_ctx *c)
 	kw_rv rv;
 
 	kwcli_admin_defaults(&c->tok, &d);
+	if ((need_kms || d.pin == 1 || d.puk == 1 || d.mgmt == 1) &&
+	    (rv = kwcli_kms_reach(c)) != KW_OK)
+		goto fail;
 	if ((rv = credentials(c, &d, &puk)) != KW_OK)
 		goto fail;
 	if (d.pin == 1 || d.puk == 1 || d.mgmt == 1)
@@ -224,6 +296,7 @@ kms_revoke_old(kwcli_enroll_ctx *c)
 static kw_rv
 enroll_steps(kwcli_enroll_ctx *c)
 {
+	bool need_kms;
 	kw_rv rv;
 
 	if ((rv = kwcli_token_select(c->o->token, &c->tok)) != KW_OK)
@@ -236,12 +309,12 @@ enroll_steps(kwcli_enroll_ctx *c)
 	if ((rv = journal_open(c)) != KW_OK ||
 	    (rv = kwkms_new(c->o->kms_url, c->o->kms_ca, &c->kms)) != KW_OK)
 		return rv;
-	if ((rv = initialize(c)) != KW_OK)
-		return rv;
 	/* Validate the address before any key is made (a rerun of a finished
 	 * enrollment needs the KMS only if the token lost something). */
-	if ((!c->was_complete || c->o->mode != KWCLI_ENROLL) &&
-	    (rv = kwcli_enroll_kms_session(c)) != KW_OK)
+	need_kms = !c->was_complete || c->o->mode != KWCLI_ENROLL;
+	if ((rv = initialize(c, need_kms)) != KW_OK)
+		return rv;
+	if (need_kms && (rv = kwcli_enroll_kms_session(c)) != KW_OK)
 		return rv;
 	if ((rv = kwcli_enroll_sign_slot(c)) != KW_OK)
 		return rv;

@@ -87,8 +87,25 @@ generate(kwcli_enroll_ctx *c, EVP_PKEY **pub)
 	return rv;
 }
 
-/* Attestation of 9C and the F9 certificate, as PEM (NULL if unsupported). */
-static void
+/* Answers that mean "this token has no attestation for this key" (no
+ * YubiKey extension, no F9 key or certificate, an imported key): the
+ * enrollment goes on without one. Anything else (the token stopped
+ * answering, an answer that is not a certificate) stops it. */
+static bool
+no_attestation(kw_rv rv)
+{
+	switch (rv) {
+	case KW_ERR_INS_UNKNOWN: case KW_ERR_NOT_SUPPORTED: case KW_ERR_NOT_FOUND:
+	case KW_ERR_CONDITIONS: case KW_ERR_WRONG_PARAMS: case KW_ERR_WRONG_DATA:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Attestation of 9C and the F9 certificate, as PEM (both NULL when the
+ * token has none). */
+static kw_rv
 attest(kwcli_enroll_ctx *c, char **leaf, char **f9)
 {
 	kw_buf a, b;
@@ -103,16 +120,25 @@ attest(kwcli_enroll_ctx *c, char **leaf, char **f9)
 	if (rv == KW_OK) {
 		*leaf = kwcli_der_to_pem("CERTIFICATE", a.data, a.len);
 		*f9 = kwcli_der_to_pem("CERTIFICATE", b.data, b.len);
+		if (*leaf == NULL || *f9 == NULL)
+			rv = KW_ERR_NOMEM;
 	}
-	if (*leaf == NULL || *f9 == NULL) {
+	if (rv == KW_OK)
+		json_object_set_new(c->res, "attestation", json_pack("[s,s]", *leaf, *f9));
+	else {
 		free(*leaf);
 		free(*f9);
 		*leaf = *f9 = NULL;
-		kwcli_progress(c, "the token gives no attestation (%s)", kw_strerror(rv));
-	} else
-		json_object_set_new(c->res, "attestation", json_pack("[s,s]", *leaf, *f9));
+		if (no_attestation(rv)) {
+			kwcli_progress(c, "the token gives no attestation (%s)", kw_strerror(rv));
+			rv = KW_OK;
+		} else
+			fprintf(stderr, "keyward: the token failed at the attestation of the "
+			    "signing key: %s\n", kw_strerror(rv));
+	}
 	kw_buf_free(&a);
 	kw_buf_free(&b);
+	return rv;
 }
 
 /* The signing certificate: from the journal if it was issued for this key
@@ -129,8 +155,8 @@ certify(kwcli_enroll_ctx *c, EVP_PKEY *pub, kw_buf *der)
 	if (jpem != NULL && kwcli_pem_to_der(jpem, der) == KW_OK &&
 	    kwcli_cert_matches_key(der->data, der->len, pub))
 		return KW_OK;
-	attest(c, &leaf, &f9);
-	if ((rv = kwcli_enroll_kms_session(c)) != KW_OK)
+	if ((rv = attest(c, &leaf, &f9)) != KW_OK ||
+	    (rv = kwcli_enroll_kms_session(c)) != KW_OK)
 		goto fail;
 	kwcli_progress(c, "the token signs the certificate request (PIN)");
 	if ((rv = kwcli_csr_make(&c->tok, SLOT, pub, c->o->email, &c->pin, &csr)) != KW_OK) {

@@ -35,14 +35,29 @@ pin_json(const kwcli_pin_info *pi)
 	    "default", tristate(pi->is_default));
 }
 
+/* An AES management key (what `keyward enroll` sets) cannot be used by
+ * tools that only know 3DES ones, such as Debian 12's yubico-piv-tool 2.2. */
+static bool
+mgmt_is_aes(const kwcli_mgmt_info *m)
+{
+	return m->alg == KW_PIV_ALG_AES128 || m->alg == KW_PIV_ALG_AES192 ||
+	    m->alg == KW_PIV_ALG_AES256;
+}
+
+#define KWCLI_AES_NOTE \
+	"yubico-piv-tool 2.2 (Debian 12) and other tools without AES management " \
+	"keys cannot administer this token; use keyward's verbs (pin, renew, recover, " \
+	"reset), which use the PIN-protected management key after the PIN"
+
 static json_t *
 mgmt_json(const kwcli_mgmt_info *m)
 {
-	return json_pack("{s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o}",
 	    "algorithm", m->alg != 0 ? json_string(kwcli_alg_name(m->alg)) : json_null(),
 	    "default", tristate(m->is_default),
 	    "touch_policy", m->alg != 0 ?
-	    json_string(kwcli_touch_policy_name(m->touch_policy)) : json_null());
+	    json_string(kwcli_touch_policy_name(m->touch_policy)) : json_null(),
+	    "note", mgmt_is_aes(m) ? json_string(KWCLI_AES_NOTE) : json_null());
 }
 
 static json_t *
@@ -208,6 +223,8 @@ status_text(const kwcli_token *tok, const kwcli_probe *pr)
 		printf("%s, touch %s%s\n", kwcli_alg_name(pr->mgmt.alg),
 		    kwcli_touch_policy_name(pr->mgmt.touch_policy),
 		    pr->mgmt.is_default == 1 ? ", factory default: change it" : ", not default");
+	if (mgmt_is_aes(&pr->mgmt))
+		printf("%-16s%s\n", "", "note: " KWCLI_AES_NOTE);
 	printf("Slots:\n");
 	for (i = 0; i < KWCLI_NSLOTS; i++) {
 		if (!pr->slots[i].has_key && !pr->slots[i].has_cert)

@@ -134,6 +134,13 @@ typedef struct kwcli_enroll_ctx {
 } kwcli_enroll_ctx;
 void kwcli_progress(const kwcli_enroll_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The first contact: fetch the KMS CA (c->ca_pem) over verified TLS; on
+ * failure say why (which --kms-ca file TLS needs) and that the token was
+ * not changed. Called before anything is written to the token. */
+kw_rv kwcli_kms_reach(kwcli_enroll_ctx *c);
+/* The email validation session. A validation started by an earlier run
+ * and not yet expired (journal "validation_until") is finished with the
+ * value already mailed instead of starting a new one. */
 kw_rv kwcli_enroll_kms_session(kwcli_enroll_ctx *c);
 /* Certificates from the KMS must chain to its CA before they go on the token. */
 kw_rv kwcli_enroll_check_cert(kwcli_enroll_ctx *c, const kw_buf *der, int purpose);

@@ -28,6 +28,7 @@ KEYWARD_ITESTS = tests/integration/test_keyward_list.sh \
 	tests/integration/test_enroll_resume.sh \
 	tests/integration/test_enroll_sim.sh \
 	tests/integration/test_enroll_legacy.sh \
+	tests/integration/test_enroll_firstuse.sh \
 	tests/integration/test_keyward_admin.sh
 TESTS += $(KEYWARD_ITESTS)
 EXTRA_DIST += $(KEYWARD_ITESTS) tests/integration/enroll-lib.sh
