@@ -9,7 +9,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  libsystemd-dev libargon2-dev zlib1g-dev libp11-kit-dev softhsm2 opensc opensc-pkcs11
  yubico-piv-tool ykcs11 libnss3-tools gnutls-bin libengine-pkcs11-openssl
  p11-kit python3-dbusmock iproute2 socat dbus procps psmisc
- util-linux clang libclang-rt-14-dev curl python3"
+ util-linux clang libclang-rt-14-dev curl python3 python3-cryptography
+ debhelper lintian dpkg-dev fakeroot scdoc groff-base binutils man-db"
 
 missing=""
 for p in $PACKAGES; do

@@ -32,5 +32,17 @@ if [ "${KW_SKIP_SANITIZERS:-0}" != 1 ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 		run_suite sanitizers --enable-sanitizers
 fi
+# Packaging (its own group, a few minutes): make distcheck, the
+# --disable-kms --disable-ble build, the Debian packages in a clean root.
+if [ "${KW_SKIP_PACKAGING:-0}" != 1 ]; then
+	echo "== packaging: make check-packaging"
+	if ! make -C "$out/default" check-packaging; then
+		status=1
+		for log in "$out/default"/tests/pkg/test_*.log; do
+			grep -qE '^:test-result: (FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null &&
+				{ echo "---- $log"; tail -n 80 "$log"; }
+		done
+	fi
+fi
 [ $status -eq 0 ] && echo "keyward: all suites passed" || echo "keyward: FAILURES" >&2
 exit $status
