@@ -110,7 +110,7 @@ grep -q 'finishing the validation started earlier' second.err &&
 	good "the rerun finished the pending validation" || bad "the rerun did not say it reused the validation"
 [ "$(mails_to alice@example.test)" -eq 1 ] && good "no second validation mail" ||
 	bad "$(mails_to alice@example.test) mails after the rerun"
-jcheck "the enrollment result" second.json 'j["ok"] and j["signing"]["slot"] == "9c"'
+jcheck "the enrollment result" second.out 'j["ok"] and j["signing"]["slot"] == "9c"'
 python3 -c 'import json,sys,glob
 for f in glob.glob(sys.argv[1] + "/*"):
     j=json.load(open(f))

@@ -44,11 +44,13 @@ cd "$W" || exit 1
 # Pull token 0 (SIGTERM: the card leaves the reader between two APDUs) as
 # soon as the trace shows PATTERN (a Python regex over new lines).
 pull_on() {
-	python3 - "$TRACE" "$1" "$(cat "$KEYWARD_TESTENV_DIR/token-0.pid")" "$(wc -c <"$TRACE")" <<'EOF' &
+	rm -f "$W/watch.ready"
+	python3 - "$TRACE" "$1" "$(cat "$KEYWARD_TESTENV_DIR/token-0.pid")" "$(wc -c <"$TRACE")" "$W/watch.ready" <<'EOF' &
 import os, re, signal, sys, time
 path, pat, pid = sys.argv[1], re.compile(sys.argv[2]), int(sys.argv[3])
 f = open(path)
 f.seek(int(sys.argv[4]))   # from where the trace was when asked, however late we start
+open(sys.argv[5], "w").close()   # watching: the caller may start the command
 end = time.time() + 60
 buf = ""
 while time.time() < end:
@@ -66,6 +68,11 @@ while time.time() < end:
 sys.exit(1)
 EOF
 	WATCH=$!
+	# A slow machine must not let the command finish before the watcher runs.
+	for _i in $(seq 600); do
+		[ -f "$W/watch.ready" ] && break
+		sleep 0.1
+	done
 }
 # Put token 0 back (same state file, same vpcd port, traced).
 plug_in() {
