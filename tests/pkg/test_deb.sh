@@ -34,7 +34,7 @@ kw_log "dpkg-buildpackage -us -uc -b"
 start=$(date +%s)
 ( cd "$t/src/keyward-0.1.0" &&
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS="nocheck parallel=2" \
-	timeout 1200 dpkg-buildpackage -us -uc -b ) >"$t/build.log" 2>&1 ||
+	timeout 3000 dpkg-buildpackage -us -uc -b ) >"$t/build.log" 2>&1 ||
 	{ tail -60 "$t/build.log" >&2; kw_fail "dpkg-buildpackage failed"; }
 kw_log "built in $(( $(date +%s) - start )) s"
 debs=$(ls "$t/src/"*.deb)
