@@ -42,7 +42,7 @@ make -s -j2 >make.log 2>&1 || { tail -40 make.log; exit 1; }
 make -s install DESTDIR="$t/inst" >install.log 2>&1 || { tail -20 install.log; exit 1; }
 IN
 kw_log "configure --disable-kms --disable-ble and build (headers hidden)"
-kw_run timeout 900 unshare -m sh "$t/inner.sh" "$t" "$KW_TOP_SRCDIR"
+kw_run timeout 3000 unshare -m sh "$t/inner.sh" "$t" "$KW_TOP_SRCDIR"
 
 bd=$t/build
 for f in tools/keyward/keyward pkcs11-module/.libs/keyward-pkcs11.so \

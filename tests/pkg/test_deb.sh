@@ -25,7 +25,12 @@ b=$KW_TOP_BUILDDIR
 t=$KW_TMP
 arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 
-# 1. Build from the tarball's tree.
+# 1. Build from the tarball's tree (KW_DEB_DIR=DIR: use the packages and
+# .changes already built there, to work on the later steps).
+if [ -n "${KW_DEB_DIR:-}" ]; then
+	mkdir -p "$t/src" && cp "$KW_DEB_DIR"/*.deb "$KW_DEB_DIR"/*.changes "$KW_DEB_DIR"/*.buildinfo "$t/src/" ||
+		kw_fail "no packages in $KW_DEB_DIR"
+else
 kw_log "make distdir"
 mkdir -p "$t/src"
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$b" distdir distdir="$t/src/keyward-0.1.0" \
@@ -37,6 +42,9 @@ start=$(date +%s)
 	timeout 3000 dpkg-buildpackage -us -uc -b ) >"$t/build.log" 2>&1 ||
 	{ tail -60 "$t/build.log" >&2; kw_fail "dpkg-buildpackage failed"; }
 kw_log "built in $(( $(date +%s) - start )) s"
+[ -n "${KW_DEB_KEEP:-}" ] && mkdir -p "$KW_DEB_KEEP" && cp "$t/src/"*.deb "$t/src/"*.changes \
+	"$t/src/"*.buildinfo "$KW_DEB_KEEP/"
+fi
 debs=$(ls "$t/src/"*.deb)
 for p in keyward-pkcs11 keyward keyward-kmsd keyward-testenv; do
 	ls "$t/src/${p}_"*.deb >/dev/null 2>&1 || kw_fail "no $p package"
@@ -45,7 +53,7 @@ ls "$t/src/"*-dev_*.deb >/dev/null 2>&1 && kw_fail "a -dev package without an in
 
 # 2. lintian: no errors (warnings are printed).
 kw_log "lintian"
-lintian --fail-on error --no-tag-display-limit "$t/src/"*.changes >"$t/lintian.log" 2>&1
+lintian --fail-on error --tag-display-limit 0 "$t/src/"*.changes >"$t/lintian.log" 2>&1
 st=$?
 sed 's/^/    lintian | /' "$t/lintian.log" >&2
 [ $st -eq 0 ] || kw_fail "lintian reports errors"
@@ -105,8 +113,9 @@ done
 in_root sh -c 'command -v keyward' && { echo "keyward in PATH before the installation"; exit 1; }
 
 echo "== dpkg -i"
-in_root dpkg -i /tmp/debs/keyward-pkcs11_*.deb /tmp/debs/keyward_*.deb \
-	/tmp/debs/keyward-kmsd_*.deb /tmp/debs/keyward-testenv_*.deb
+# (the root's paths: the globs are expanded inside it)
+in_root sh -c 'dpkg -i /tmp/debs/keyward-pkcs11_*.deb /tmp/debs/keyward_*.deb \
+	/tmp/debs/keyward-kmsd_*.deb /tmp/debs/keyward-testenv_*.deb'
 in_root dpkg-query -W -f '${Package} ${Status}\n' keyward keyward-pkcs11 keyward-kmsd keyward-testenv
 in_root dpkg --audit
 
