@@ -140,7 +140,7 @@ call_objects(kw_piv *p, uint8_t op)
 	kw_piv_chuid ch;
 	kw_piv_discovery d;
 	kw_piv_admin a;
-	kw_secret key;
+	kw_secret key = KW_SECRET_EMPTY;
 	uint8_t version[3];
 	uint32_t serial;
 

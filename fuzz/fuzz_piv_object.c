@@ -159,9 +159,8 @@ fuzz_admin(kw_view v)
 static void
 fuzz_mgmt_key(kw_view v)
 {
-	kw_secret key;
+	kw_secret key = KW_SECRET_EMPTY;
 
-	memset(&key, 0xA5, sizeof(key));
 	if (kw_piv_protected_mgmt_key_parse(v, &key) != KW_OK) {
 		if (key.ptr != NULL || key.len != 0)
 			abort();

@@ -63,6 +63,15 @@ tests_unit_test_p11_crypto_CFLAGS = $(KWP11_TEST_FLAGS)
 tests_unit_test_p11_crypto_LDADD = $(KWP11_TEST_LIBS)
 TESTS += tests/unit/test_p11_crypto
 
+# Secrets held by the module are replaced, never overwritten (LSan in the
+# sanitizer build reports a PIN or PUK dropped unwiped).
+check_PROGRAMS += tests/unit/test_p11_secret
+tests_unit_test_p11_secret_SOURCES = tests/unit/test_p11_secret.c $(KWP11_FAKE_SRC) \
+	$(KWP11_ENTRY_SRC)
+tests_unit_test_p11_secret_CFLAGS = $(KWP11_TEST_FLAGS)
+tests_unit_test_p11_secret_LDADD = $(KWP11_TEST_LIBS)
+TESTS += tests/unit/test_p11_secret
+
 # Integration: pkcs11-tool through the module on a provisioned virtual token.
 TESTS += tests/integration/test_p11_basic.sh
 EXTRA_DIST += tests/integration/test_p11_basic.sh

@@ -235,7 +235,8 @@ typedef struct kw_piv_admin {
 kw_rv kw_piv_admin_parse(kw_view obj, kw_piv_admin *a);
 kw_rv kw_piv_read_admin(kw_piv *p, kw_piv_admin *a);
 kw_rv kw_piv_protected_mgmt_key_parse(kw_view obj, kw_secret *key);
-/* Needs a verified PIN; key is a new kw_secret (free with kw_secret_free). */
+/* Needs a verified PIN. key (empty, or holding a secret, which is wiped
+ * first) gets the key; it is empty on error. Free with kw_secret_free. */
 kw_rv kw_piv_read_protected_mgmt_key(kw_piv *p, kw_secret *key);
 /* Needs management-key authentication. Stores the key and sets the admin
  * flag; key NULL / len 0 removes it and clears the flag. */

@@ -130,9 +130,7 @@ kw_piv_protected_mgmt_key_parse(kw_view v, kw_secret *key)
 
 	if (key == NULL)
 		return KW_ERR_ARG;
-	key->ptr = NULL;
-	key->len = 0;
-	key->locked = false;
+	kw_secret_free(key);   /* outputs are cleared first (wiped if held) */
 	if ((rv = kw_tlv_expect(&v, 0x88, &tmpl)) != KW_OK ||
 	    (rv = kw_view_expect_end(&v)) != KW_OK)
 		return rv;
@@ -151,9 +149,7 @@ kw_piv_read_protected_mgmt_key(kw_piv *p, kw_secret *key)
 
 	if (key == NULL)
 		return KW_ERR_ARG;
-	key->ptr = NULL;
-	key->len = 0;
-	key->locked = false;
+	kw_secret_free(key);
 	kw_buf_init(&obj, KW_MAX_RESPONSE);
 	if ((rv = kw_piv_get_data(p, KW_PIV_OBJ_YK_PRINTED, &obj)) == KW_OK)
 		rv = obj.len == 0 ? KW_ERR_NOT_FOUND :

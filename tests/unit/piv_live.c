@@ -399,7 +399,7 @@ step_yk_admin(void)
 {
 	uint8_t newkey[32];
 	kw_piv_metadata md;
-	kw_secret s;
+	kw_secret s = KW_SECRET_EMPTY;
 	kw_rv rv;
 
 	(void)auth();

@@ -127,7 +127,7 @@ test_protected_key_roundtrip(void **state)
 	kw_transport *t;
 	kw_piv *p;
 	kw_piv_admin a;
-	kw_secret s;
+	kw_secret s = KW_SECRET_EMPTY;
 	char *log;
 
 	(void)state;
@@ -214,7 +214,7 @@ test_admin_malformed(void **state)
 static void
 prot_case(const char *hex, kw_rv want)
 {
-	kw_secret s;
+	kw_secret s = KW_SECRET_EMPTY;
 	kw_buf b;
 
 	hex_buf(&b, hex);

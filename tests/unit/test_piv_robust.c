@@ -91,7 +91,7 @@ test_parsers(void **state)
 	kw_piv_discovery d;
 	kw_piv_admin a;
 	kw_piv_ccc ccc;
-	kw_secret s;
+	kw_secret s = KW_SECRET_EMPTY;
 	size_t i, r, ok;
 	kw_rv rv;
 
