@@ -157,7 +157,7 @@ C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication, CK_NO
 	(void)Notify;   /* no callbacks: every function returns when done */
 	if (phSession == NULL)
 		return CKR_ARGUMENTS_BAD;
-	if ((rv = kwp11_enter_slot(slotID, &c, true)) != CKR_OK)
+	if ((rv = kwp11_enter_slot(slotID, &c, false)) != CKR_OK)
 		return rv;
 	rv = kwp11_session_open(c.m, c.tok, flags, phSession);
 	kwp11_leave(&c);

@@ -3,10 +3,13 @@
  * p11_entry.c only; everything here is internal (hidden by the export
  * list). Locking: the module lock protects the slot and session tables;
  * each token's lock protects that token, its objects, its sessions'
- * operation state and card I/O. Order: module lock, then token lock. */
+ * operation state and card I/O. The module lock is held only briefly and
+ * never while waiting for a token lock; where both are needed the order is
+ * token lock, then module lock (p11_module.c). */
 #ifndef KWP11_INT_H
 #define KWP11_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -76,11 +79,12 @@ typedef struct kwp11_token {
 	CK_SLOT_ID id;
 	char *uri;
 	void *lock;
-	bool reader_present;
-	bool event;                /* slot event not yet reported */
+	atomic_uint busy;          /* calls holding the lock (a busy token is present) */
+	atomic_bool reader_present; /* set under the module lock, read under either */
+	atomic_bool event;         /* slot event not yet reported */
 	kw_transport *t;
 	kw_piv *piv;
-	bool present;              /* token present and identified as PIV */
+	atomic_bool present;       /* token present and identified as PIV */
 	bool not_piv;              /* a card without the PIV applet (t kept open) */
 	bool have_serial, have_version;
 	char serial[40];           /* YubiKey serial (decimal) or CHUID GUID (hex) */
@@ -186,6 +190,8 @@ typedef struct kwp11_op {
 
 typedef struct kwp11_session {
 	CK_SESSION_HANDLE handle;
+	atomic_uint refs;          /* the table's + calls in progress */
+	bool closed;               /* under the token lock: out of the table */
 	kwp11_token *tok;
 	uint16_t tok_gen;          /* the token's generation at open */
 	CK_FLAGS flags;
@@ -205,13 +211,15 @@ typedef struct kwp11_module {
 	kwp11_token **slots;
 	size_t nslots;
 	CK_SLOT_ID next_slot_id;
+	unsigned cycle;             /* which C_Initialize (never 0) */
 	kwp11_session **sessions;   /* index = handle's low 16 bits - 1 */
 	size_t nsessions;
 	uint16_t session_gen;
 } kwp11_module;
 
-/* A call in progress: module lock taken by enter, token lock by the
- * session/slot variants (module lock released then). */
+/* A call in progress: registered by enter (no lock); the session/slot
+ * variants hold the token lock (and, with excl, the module lock after it)
+ * until kwp11_leave. */
 typedef struct kwp11_call {
 	kwp11_module *m;
 	kwp11_token *tok;
@@ -222,30 +230,42 @@ typedef struct kwp11_call {
 CK_RV kwp11_module_init(CK_VOID_PTR args);
 CK_RV kwp11_module_fini(CK_VOID_PTR reserved);
 CK_RV kwp11_enter(kwp11_call *c);
-/* excl: keep the module lock too (session table changes). */
+void kwp11_module_lock(kwp11_call *c);
+void kwp11_module_unlock(kwp11_call *c);
+void kwp11_token_lock(const kwp11_module *m, kwp11_token *tok);
+void kwp11_token_unlock(const kwp11_module *m, kwp11_token *tok);
+/* excl: the module lock too, taken after the token's (session table changes). */
 CK_RV kwp11_enter_slot(CK_SLOT_ID id, kwp11_call *c, bool excl);
 CK_RV kwp11_enter_session(CK_SESSION_HANDLE h, kwp11_call *c, bool excl);
 void kwp11_leave(kwp11_call *c);
 CK_RV kwp11_get_info(CK_INFO *info);
 
-/* slots (p11_slot.c); called with the module lock held */
+/* slots (p11_slot.c); called without locks (they take what they need) */
 void kwp11_slots_refresh(kwp11_module *m);
 CK_RV kwp11_slot_list(kwp11_module *m, CK_BBOOL present, CK_SLOT_ID *list, CK_ULONG *count);
+/* module lock held */
 CK_RV kwp11_slot_info(kwp11_token *tok, CK_SLOT_INFO *info);
 kwp11_token *kwp11_slot_find(kwp11_module *m, CK_SLOT_ID id);
 CK_RV kwp11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID *slot);
 void kwp11_wait_cancel(void);
 bool kwp11_pcsc_in_use(void);   /* KEYWARD_TRANSPORTS unset or naming pcsc: */
 
-/* sessions; called with module + token locks held */
+/* sessions: open with the token lock held; close/close_all with token +
+ * module locks held */
 CK_RV kwp11_session_open(kwp11_module *m, kwp11_token *tok, CK_FLAGS flags,
     CK_SESSION_HANDLE *h);
 CK_RV kwp11_session_close(kwp11_module *m, kwp11_session *s);
 CK_RV kwp11_session_close_all(kwp11_module *m, kwp11_token *tok);
 CK_RV kwp11_session_info(kwp11_session *s, CK_SESSION_INFO *info);
-/* Drop every session of a token (removal); module lock must be held. */
+/* Drop every session of a token (removal); token lock held, not the
+ * module lock (taken inside). */
 void kwp11_session_drop_token(kwp11_module *m, kwp11_token *tok);
+/* Module lock held: the session of a handle (no reference taken). */
 kwp11_session *kwp11_session_find(kwp11_module *m, CK_SESSION_HANDLE h);
+void kwp11_session_ref(kwp11_session *s);
+void kwp11_session_unref(kwp11_session *s);   /* frees a closed session's memory at 0 */
+/* Token lock held: is c->s still open? (closes it if its token was lost) */
+bool kwp11_session_check(kwp11_call *c);
 
 /* find / attributes (p11_find.c, p11_attr.c); token lock held */
 CK_RV kwp11_find_init(kwp11_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG n);

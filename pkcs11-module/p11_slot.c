@@ -97,30 +97,36 @@ slot_add(kwp11_module *m, const char *uri)
 	m->slots[m->nslots++] = tok;
 }
 
+/* Token lock taken here, module lock not held. */
 static void
 slot_gone(kwp11_module *m, kwp11_token *tok)
 {
-	kwp11_mutex_lock(&m->lo, tok->lock);
+	kwp11_token_lock(m, tok);
 	kwp11_session_drop_token(m, tok);
 	kwp11_token_lost(tok);
 	tok->reader_present = false;
 	tok->event = true;
-	kwp11_mutex_unlock(&m->lo, tok->lock);
+	kwp11_token_unlock(m, tok);
 }
 
+/* Devices are listed without any lock held (listing may take a while: a
+ * pcscd round trip, a D-Bus call); the slot table is then updated under
+ * the module lock, and vanished readers are handled under their token's
+ * lock after it. */
 void
 kwp11_slots_refresh(kwp11_module *m)
 {
 	kw_strlist l = { 0 };
 	const char *env = getenv("KEYWARD_TRANSPORTS");
-	kwp11_token *tok;
-	size_t i, j;
+	kwp11_token *tok, *gone[64];
+	size_t i, j, ngone = 0;
 	bool found;
 
 	if (env != NULL && *env != '\0')
 		list_env(env, &l);
 	else
 		list_all(&l);
+	kwp11_mutex_lock(&m->lo, m->lock);
 	for (i = 0; i < l.n; i++) {
 		if ((tok = slot_by_uri(m, l.v[i])) == NULL) {
 			slot_add(m, l.v[i]);
@@ -133,12 +139,16 @@ kwp11_slots_refresh(kwp11_module *m)
 		tok = m->slots[i];
 		for (found = false, j = 0; j < l.n && !found; j++)
 			found = strcmp(l.v[j], tok->uri) == 0;
-		if (!found && tok->reader_present)
-			slot_gone(m, tok);
+		if (!found && tok->reader_present && ngone < sizeof(gone) / sizeof(gone[0]))
+			gone[ngone++] = tok;
 	}
+	kwp11_mutex_unlock(&m->lo, m->lock);
+	for (i = 0; i < ngone; i++)
+		slot_gone(m, gone[i]);
 	kw_strlist_free(&l);
 }
 
+/* Module lock held. */
 kwp11_token *
 kwp11_slot_find(kwp11_module *m, CK_SLOT_ID id)
 {
@@ -150,45 +160,90 @@ kwp11_slot_find(kwp11_module *m, CK_SLOT_ID id)
 	return NULL;
 }
 
-/* Presence under the token lock; drops sessions of a vanished token. */
+/* The tokens of present readers, in slot order (tokens live as long as
+ * the module: the pointers stay valid without the lock). */
+static size_t
+slots_snapshot(kwp11_module *m, kwp11_token **out, size_t max)
+{
+	size_t i, n = 0;
+
+	kwp11_mutex_lock(&m->lo, m->lock);
+	for (i = 0; i < m->nslots && n < max; i++)
+		if (m->slots[i]->reader_present)
+			out[n++] = m->slots[i];
+	kwp11_mutex_unlock(&m->lo, m->lock);
+	return n;
+}
+
+/* Presence under the token lock (not the module lock); drops sessions of
+ * a vanished token. A token another call is using is present as of its
+ * last exchange: it is not waited for. */
 static bool
 slot_probe(kwp11_module *m, kwp11_token *tok)
 {
 	bool was, now;
 
-	kwp11_mutex_lock(&m->lo, tok->lock);
+	if (atomic_load(&tok->busy) > 0 && tok->present)
+		return true;
+	kwp11_token_lock(m, tok);
 	was = tok->present;
 	now = kwp11_token_probe(tok);
 	if (was && !now)
 		kwp11_session_drop_token(m, tok);
 	if (was != now)
 		tok->event = true;
-	kwp11_mutex_unlock(&m->lo, tok->lock);
+	kwp11_token_unlock(m, tok);
 	return now;
 }
+
+/* What this thread's last size query counted, so that its fill call
+ * returns the same slots without probing again (a token that failed to
+ * reconnect during one and answered during the other made them disagree:
+ * CKR_BUFFER_TOO_SMALL for a buffer of the size just returned). */
+#define SNAP_MAX 64
+static _Thread_local struct {
+	unsigned cycle;            /* the module's; 0 = none */
+	CK_BBOOL present;
+	size_t n;
+	CK_SLOT_ID ids[SNAP_MAX];
+} t_snap;
 
 CK_RV
 kwp11_slot_list(kwp11_module *m, CK_BBOOL present, CK_SLOT_ID *list, CK_ULONG *count)
 {
-	CK_ULONG n = 0, i;
+	kwp11_token *toks[SNAP_MAX];
+	CK_SLOT_ID ids[SNAP_MAX];
+	size_t n = 0, ntoks, i;
 
-	/* The slot list changes only on the size query, so that the size
-	 * query and the fill call agree. */
-	if (list == NULL || m->nslots == 0)
-		kwp11_slots_refresh(m);
-	for (i = 0; i < m->nslots; i++) {
-		if (!m->slots[i]->reader_present)
-			continue;
-		if (present && !slot_probe(m, m->slots[i]))
-			continue;
-		if (list != NULL && n < *count)
-			list[n] = m->slots[i]->id;
-		n++;
+	if (list != NULL && t_snap.cycle == m->cycle && t_snap.present == present) {
+		n = t_snap.n;
+		memcpy(ids, t_snap.ids, n * sizeof(ids[0]));
+	} else {
+		/* The slot list changes only on the size query (or a first
+		 * call), so that the size query and the fill call agree. */
+		if (list == NULL || slots_snapshot(m, toks, SNAP_MAX) == 0)
+			kwp11_slots_refresh(m);
+		ntoks = slots_snapshot(m, toks, SNAP_MAX);
+		for (i = 0; i < ntoks; i++) {
+			if (present && !slot_probe(m, toks[i]))
+				continue;
+			ids[n++] = toks[i]->id;
+		}
 	}
-	if (list != NULL && n > *count) {
+	t_snap.cycle = 0;
+	if (list == NULL) {
+		t_snap.cycle = m->cycle;
+		t_snap.present = present;
+		t_snap.n = n;
+		memcpy(t_snap.ids, ids, n * sizeof(ids[0]));
+		*count = n;
+		return CKR_OK;
+	}
+	if (n > *count) {
 		*count = n;
 		return CKR_BUFFER_TOO_SMALL;
 	}
+	memcpy(list, ids, n * sizeof(ids[0]));
 	*count = n;
 	return CKR_OK;
 }
@@ -211,19 +266,22 @@ kwp11_slot_info(kwp11_token *tok, CK_SLOT_INFO *info)
 static bool
 take_event(kwp11_module *m, CK_SLOT_ID *slot)
 {
-	size_t i;
+	kwp11_token *toks[SNAP_MAX];
+	size_t i, n;
 
+	n = slots_snapshot(m, toks, SNAP_MAX);
+	for (i = 0; i < n; i++)
+		(void)slot_probe(m, toks[i]);
+	/* every slot, present or not: a vanished reader is an event too */
+	kwp11_mutex_lock(&m->lo, m->lock);
 	for (i = 0; i < m->nslots; i++) {
-		if (m->slots[i]->reader_present)
-			(void)slot_probe(m, m->slots[i]);
-	}
-	for (i = 0; i < m->nslots; i++) {
-		if (m->slots[i]->event) {
-			m->slots[i]->event = false;
+		if (atomic_exchange(&m->slots[i]->event, false)) {
 			*slot = m->slots[i]->id;
+			kwp11_mutex_unlock(&m->lo, m->lock);
 			return true;
 		}
 	}
+	kwp11_mutex_unlock(&m->lo, m->lock);
 	return false;
 }
 

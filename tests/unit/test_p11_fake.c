@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <openssl/ec.h>
@@ -430,6 +431,14 @@ do_gen_auth(p11f_card *c, uint8_t alg, uint8_t slot, kw_view data, kw_buf *r)
 	kw_buf inner;
 
 	c->gen_auth++;
+	if (c->gen_auth_delay_ms > 0) {
+		struct timespec ts = { (time_t)(c->gen_auth_delay_ms / 1000),
+			(long)(c->gen_auth_delay_ms % 1000) * 1000000L };
+
+		__atomic_store_n(&c->in_gen_auth, 1, __ATOMIC_SEQ_CST);
+		nanosleep(&ts, NULL);
+		__atomic_store_n(&c->in_gen_auth, 0, __ATOMIC_SEQ_CST);
+	}
 	if (k == NULL || k->alg != alg) {
 		sw(r, 0x6A80);
 		return;

@@ -41,6 +41,8 @@ typedef struct p11f_card {
 	size_t chain_len;
 	uint8_t pending[8192];    /* response data left for GET RESPONSE */
 	size_t pending_len;
+	unsigned gen_auth_delay_ms;  /* a slow GENERAL AUTHENTICATE (touch, slow token) */
+	volatile int in_gen_auth;  /* set while that delay runs */
 	/* counters */
 	unsigned apdus, verifies, selects, get_data, metadata, gen_auth, logouts;
 } p11f_card;

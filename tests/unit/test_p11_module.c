@@ -6,7 +6,9 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -255,6 +257,155 @@ test_slots_tokens(void **state)
 	assert_true(p11f_slot_of(1) != slots[0]);
 }
 
+/* C_GetSlotList(TRUE): the fill call gives what the size query counted,
+ * without probing again, both ways: a token that could not be reached
+ * during the size query and answers at the fill call (which made the fill
+ * call return CKR_BUFFER_TOO_SMALL for the size just returned), and one
+ * gone in between. */
+static void
+test_slot_list_agrees(void **state)
+{
+	CK_SLOT_ID slots[4], first;
+	CK_ULONG n = 0;
+	unsigned apdus;
+
+	(void)state;
+	p11f_standard(&p11f_cards[0]);
+	p11f_cards[1].removed = true;
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	assert_int_equal(C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	assert_int_equal(n, 1);
+	p11f_cards[1].removed = false;    /* it answers again */
+	apdus = p11f_cards[1].apdus;
+	assert_int_equal(C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(p11f_cards[1].apdus, apdus);   /* not probed again */
+	first = slots[0];
+	n = 0;
+	assert_int_equal(C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+	assert_int_equal(n, 2);
+	p11f_cards[1].removed = true;     /* gone before the fill call */
+	assert_int_equal(C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(slots[0], first);
+	/* a fill call without a size query looks at the tokens */
+	n = 4;
+	assert_int_equal(C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(slots[0], first);
+	/* and a size query with the other flag is not used for this one */
+	n = 0;
+	assert_int_equal(C_GetSlotList(CK_FALSE, NULL, &n), CKR_OK);
+	assert_int_equal(n, 2);
+	n = 1;
+	assert_int_equal(C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	assert_int_equal(n, 1);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+typedef struct slow_call {
+	pthread_t th;
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE key;
+	CK_RV rv;
+} slow_call;
+
+static void *
+slow_sign(void *arg)
+{
+	slow_call *c = arg;
+	CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_BYTE sig[256];
+	CK_ULONG len = sizeof(sig);
+
+	c->rv = C_SignInit(c->s, &m, c->key);
+	if (c->rv == CKR_OK)
+		c->rv = C_Sign(c->s, (CK_BYTE_PTR)"slow", 4, sig, &len);
+	return NULL;
+}
+
+/* Waits for token A's lock (A is busy signing). */
+static void *
+queued_call(void *arg)
+{
+	slow_call *c = arg;
+	CK_ULONG size;
+
+	c->rv = C_GetObjectSize(c->s, c->key, &size);
+	return NULL;
+}
+
+/* No lock convoy: while token A signs slowly and another thread waits for
+ * token A, calls on token B (and the slot list) go on at once. */
+static void
+test_no_convoy(void **state)
+{
+	slow_call a, q;
+	CK_SESSION_HANDLE sa, sb, sb2;
+	CK_OBJECT_HANDLE kb;
+	CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_BYTE sig[256];
+	CK_ULONG len, n;
+	CK_SLOT_ID slots[4];
+	CK_TOKEN_INFO ti;
+	CK_SLOT_ID slot_b;
+	double t0, worst = 0, t;
+	int i, busy;
+
+	(void)state;
+	p11f_standard(&p11f_cards[0]);
+	p11f_standard(&p11f_cards[1]);
+	assert_int_equal(C_Initialize(NULL), CKR_OK);
+	slot_b = p11f_slot_of(1);
+	sa = p11f_open(0, false);
+	sb = p11f_open(1, false);
+	assert_int_equal(C_Login(sa, CKU_USER, (CK_UTF8CHAR_PTR)"123456", 6), CKR_OK);
+	assert_int_equal(C_Login(sb, CKU_USER, (CK_UTF8CHAR_PTR)"123456", 6), CKR_OK);
+	kb = p11f_find(sb, CKO_PRIVATE_KEY, 1);
+	a.s = q.s = sa;
+	a.key = q.key = p11f_find(sa, CKO_PRIVATE_KEY, 1);
+	p11f_cards[0].gen_auth_delay_ms = 1500;
+	assert_int_equal(pthread_create(&a.th, NULL, slow_sign, &a), 0);
+	for (i = 0; i < 2000 && !__atomic_load_n(&p11f_cards[0].in_gen_auth, __ATOMIC_SEQ_CST); i++)
+		usleep(1000);
+	assert_true(__atomic_load_n(&p11f_cards[0].in_gen_auth, __ATOMIC_SEQ_CST));
+	assert_int_equal(pthread_create(&q.th, NULL, queued_call, &q), 0);
+	usleep(50 * 1000);   /* q is now waiting for token A */
+	for (i = 0; i < 5; i++) {
+		t0 = now_ms();
+		len = sizeof(sig);
+		assert_int_equal(C_SignInit(sb, &m, kb), CKR_OK);
+		assert_int_equal(C_Sign(sb, (CK_BYTE_PTR)"fast", 4, sig, &len), CKR_OK);
+		n = 4;
+		assert_int_equal(C_GetSlotList(CK_TRUE, NULL, &n), CKR_OK);
+		assert_int_equal(n, 2);
+		assert_int_equal(C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+		assert_int_equal(C_GetTokenInfo(slot_b, &ti), CKR_OK);
+		assert_int_equal(C_OpenSession(slot_b, CKF_SERIAL_SESSION, NULL, NULL, &sb2),
+		    CKR_OK);
+		assert_int_equal(C_CloseSession(sb2), CKR_OK);
+		t = now_ms() - t0;
+		worst = t > worst ? t : worst;
+	}
+	busy = __atomic_load_n(&p11f_cards[0].in_gen_auth, __ATOMIC_SEQ_CST);
+	pthread_join(a.th, NULL);
+	pthread_join(q.th, NULL);
+	p11f_cards[0].gen_auth_delay_ms = 0;
+	print_message("calls on token B while token A was busy: worst %.1f ms\n", worst);
+	assert_true(worst < 300);
+	assert_true(busy);   /* all of them ran while A was signing */
+	assert_int_equal(a.rv, CKR_OK);
+	assert_int_equal(q.rv, CKR_OK);
+}
+
 static void
 test_sessions(void **state)
 {
@@ -449,6 +600,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_locking_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interfaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slots_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slot_list_agrees, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_convoy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
