@@ -1,7 +1,7 @@
 # pkcs11-module: keyward-pkcs11.so, the PKCS#11 v3.0 module.
 # The internals build as a convenience library (also linked by the unit
 # tests); the installed module adds the entry points and exports only C_*.
-KWP11_FLAGS = $(AM_CFLAGS) -fPIC $(CRYPTO_CFLAGS) $(P11KIT_CFLAGS) $(PCSC_CFLAGS) \
+KWP11_FLAGS = $(AM_CFLAGS) -fPIC $(CRYPTO_CFLAGS) $(P11KIT_CFLAGS) \
 	-I$(top_srcdir)/pkcs11-module
 KWP11_ENTRY_SRC = pkcs11-module/p11_entry.c pkcs11-module/p11_entry_none.c \
 	pkcs11-module/p11_iface.c
@@ -55,6 +55,10 @@ TESTS += tests/unit/test_p11_module
 # Only C_* may be exported from the installed module.
 TESTS += tests/unit/test_p11_symbols.sh
 EXTRA_DIST += tests/unit/test_p11_symbols.sh
+# The module reaches cards through the PIV client and devices through the
+# transport interface only (no driver headers, no APDUs of its own).
+TESTS += tests/unit/test_p11_layering.sh
+EXTRA_DIST += tests/unit/test_p11_layering.sh
 
 check_PROGRAMS += tests/unit/test_p11_crypto
 tests_unit_test_p11_crypto_SOURCES = tests/unit/test_p11_crypto.c $(KWP11_FAKE_SRC) \

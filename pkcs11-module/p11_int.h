@@ -248,7 +248,6 @@ CK_RV kwp11_slot_info(kwp11_token *tok, CK_SLOT_INFO *info);
 kwp11_token *kwp11_slot_find(kwp11_module *m, CK_SLOT_ID id);
 CK_RV kwp11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID *slot);
 void kwp11_wait_cancel(void);
-bool kwp11_pcsc_in_use(void);   /* KEYWARD_TRANSPORTS unset or naming pcsc: */
 
 /* sessions: open with the token lock held; close/close_all with token +
  * module locks held */

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kw_apdu.h"
 #include "kw_log.h"
 #include "kw_tlv.h"
 #include "p11_int.h"
@@ -32,54 +31,6 @@ slot_index(uint8_t slot)
 		if (kwp11_key_slots[i] == slot)
 			return i;
 	return -1;
-}
-
-/* One short GET DATA of the certificate object without collecting the
- * rest (no GET RESPONSE): its first chunk and status word identify the
- * object's current contents. KW_ERR_NOT_FOUND when there is none. */
-static kw_rv
-cert_probe(kwp11_token *tok, uint8_t slot, kw_buf *probe)
-{
-	uint32_t tag = kw_piv_slot_cert_tag(slot);
-	uint8_t cmd[11] = { 0x00, 0xCB, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0, 0, 0, 0x00 };
-	uint8_t resp[258];
-	size_t rlen = sizeof(resp);
-	kw_rv rv;
-
-	cmd[7] = (uint8_t)(tag >> 16);
-	cmd[8] = (uint8_t)(tag >> 8);
-	cmd[9] = (uint8_t)tag;
-	if ((rv = kw_apdu_cla_for_channel(0x00, kw_transport_channel(tok->t), &cmd[0])) != KW_OK ||
-	    (rv = kw_transport_transmit(tok->t, cmd, sizeof(cmd), resp, &rlen)) != KW_OK)
-		return rv;
-	if (rlen < 2)
-		return KW_ERR_PROTOCOL;
-	if (resp[rlen - 2] == 0x6A && resp[rlen - 1] == 0x82)
-		return KW_ERR_NOT_FOUND;
-	if (resp[rlen - 2] != 0x61 && !(resp[rlen - 2] == 0x90 && resp[rlen - 1] == 0x00))
-		return KW_ERR_CARD;
-	return kw_buf_put(probe, resp, rlen);
-}
-
-/* What cert_probe() will see for an object with these contents: the
- * first 256 bytes of 53 L <contents> and 61xx, or all of it and 9000. */
-static kw_rv
-expected_probe(kw_view contents, kw_buf *probe)
-{
-	kw_buf raw;
-	size_t rest;
-	kw_rv rv;
-
-	kw_buf_init(&raw, KW_BUF_DEFAULT_MAX);
-	if ((rv = kw_tlv_put(&raw, 0x53, contents.ptr, contents.len)) != KW_OK)
-		goto out;
-	rest = raw.len > 256 ? raw.len - 256 : 0;
-	if ((rv = kw_buf_put(probe, raw.data, raw.len - rest)) != KW_OK)
-		goto out;
-	rv = kw_buf_put_u16be(probe, rest == 0 ? 0x9000 : (uint16_t)(0x6100 | (rest > 255 ? 0 : rest)));
-out:
-	kw_buf_free(&raw);
-	return rv;
 }
 
 /* A certificate object's DER when stored uncompressed (70, 71 = 00). */
@@ -113,7 +64,7 @@ read_cert(kwp11_token *tok, uint8_t slot, bool cache, kw_buf *der)
 		if ((rv = kw_piv_read_cert(tok->piv, slot, der)) != KW_OK)
 			goto out;
 	}
-	if (cache && expected_probe(kw_buf_view(&obj), &probe) == KW_OK)
+	if (cache && kw_piv_cert_probe_expect(kw_buf_view(&obj), &probe) == KW_OK)
 		(void)kwp11_cache_put(tok->serial, slot, kw_buf_view(&probe), der->data, der->len);
 out:
 	kw_buf_free(&obj);
@@ -132,7 +83,7 @@ slot_cert(kwp11_token *tok, uint8_t slot, const EVP_PKEY *pub, kw_buf *der)
 
 	kw_buf_init(&probe, 512);
 	if (cache && kwp11_cache_has(tok->serial, slot)) {
-		rv = cert_probe(tok, slot, &probe);
+		rv = kw_piv_cert_probe(tok->piv, slot, &probe);
 		if (rv == KW_ERR_NOT_FOUND)
 			goto out;
 		if (rv == KW_OK && kwp11_cache_get(tok->serial, slot, pub, kw_buf_view(&probe),

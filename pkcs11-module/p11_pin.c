@@ -19,7 +19,6 @@
  * operation fail with CKR_USER_NOT_LOGGED_IN: the PIN is never resent. */
 #include <string.h>
 
-#include "kw_apdu.h"
 #include "kw_log.h"
 #include "p11_int.h"
 
@@ -169,17 +168,10 @@ kwp11_login(kwp11_module *m, kwp11_session *s, CK_USER_TYPE user, const uint8_t 
 void
 kwp11_card_logout(kwp11_token *tok)
 {
-	kw_apdu a = { .cla = 0x00, .ins = 0x20, .p1 = 0xFF, .p2 = KW_PIV_REF_PIN };
-	kw_buf resp;
-	uint16_t sw = 0;
-
 	if (tok->login != KWP11_LOGIN_USER || !tok->present ||
 	    kwp11_token_begin(tok) != KW_OK)
 		return;
-	kw_buf_init(&resp, 256);
-	if (kw_apdu_cla_for_channel(0x00, kw_transport_channel(tok->t), &a.cla) == KW_OK)
-		(void)kw_apdu_transmit(tok->t, &a, &resp, &sw);
-	kw_buf_free(&resp);
+	(void)kw_piv_logout(tok->piv);
 	kwp11_token_end(tok);
 }
 

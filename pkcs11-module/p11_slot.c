@@ -11,31 +11,17 @@
 #include <time.h>
 
 #include "kw_log.h"
-#include "pcsc/kw_pcsc.h"
 #include "p11_int.h"
 
 static atomic_uint g_wait_cancel;
 
-/* The devices of one transport. PC/SC: every reader, with or without a
- * card (a slot is a reader; its token comes and goes). */
+/* The devices of one transport: where its tokens can appear (PC/SC:
+ * every reader, with or without a card: a slot is a reader; its token
+ * comes and goes). */
 static void
 list_scheme(const kw_transport_ops *ops, kw_strlist *out)
 {
-	kw_strlist r = { 0 };
-	char uri[512];
-	size_t i;
-
-	if (ops == &kw_pcsc_ops) {
-		if (kw_pcsc_list_key_readers(&r) == KW_OK) {
-			for (i = 0; i < r.n; i++) {
-				if ((size_t)snprintf(uri, sizeof(uri), "pcsc:%s", r.v[i]) < sizeof(uri))
-					(void)kw_strlist_add(out, uri);
-			}
-		}
-		kw_strlist_free(&r);
-	} else if (ops->list != NULL) {
-		(void)ops->list(out);
-	}
+	(void)kw_transport_list_slots(ops, out);
 }
 
 static void
@@ -285,14 +271,14 @@ take_event(kwp11_module *m, CK_SLOT_ID *slot)
 	return false;
 }
 
-/* Threads blocked in C_WaitForSlotEvent on a PC/SC monitor, so that
+/* Threads blocked in C_WaitForSlotEvent on a device monitor, so that
  * C_Finalize can wake them. */
 #define MAX_WAITERS 32
 static pthread_mutex_t g_waiters_lock = PTHREAD_MUTEX_INITIALIZER;
-static kw_pcsc_monitor *g_waiters[MAX_WAITERS];
+static kw_transport_monitor *g_waiters[MAX_WAITERS];
 
 static bool
-waiter_add(kw_pcsc_monitor *m)
+waiter_add(kw_transport_monitor *m)
 {
 	size_t i;
 	bool ok = false;
@@ -309,7 +295,7 @@ waiter_add(kw_pcsc_monitor *m)
 }
 
 static void
-waiter_remove(kw_pcsc_monitor *m)
+waiter_remove(kw_transport_monitor *m)
 {
 	size_t i;
 
@@ -329,29 +315,50 @@ kwp11_wait_cancel(void)
 	pthread_mutex_lock(&g_waiters_lock);
 	for (i = 0; i < MAX_WAITERS; i++)
 		if (g_waiters[i] != NULL)
-			(void)kw_pcsc_monitor_cancel(g_waiters[i]);
+			(void)kw_transport_monitor_cancel(g_waiters[i]);
 	pthread_mutex_unlock(&g_waiters_lock);
 }
 
-/* Is the PC/SC transport among the ones slots come from? */
-bool
-kwp11_pcsc_in_use(void)
+/* Is this transport among the ones slots come from (KEYWARD_TRANSPORTS
+ * unset, or naming it as "scheme:" or in a URI)? */
+static bool
+transport_in_use(const kw_transport_ops *ops)
 {
 	const char *env = getenv("KEYWARD_TRANSPORTS");
+	char pfx[24];
 
-	return env == NULL || *env == '\0' || strstr(env, "pcsc:") != NULL;
+	if (env == NULL || *env == '\0')
+		return true;
+	snprintf(pfx, sizeof(pfx), "%s:", ops->scheme);
+	return strstr(env, pfx) != NULL;
 }
 
-/* Sleep until something may have changed: on the PC/SC monitor when there
- * is one (woken by reader and card events and by C_Finalize), polling
- * other transports once a second; else 200 ms. */
+/* A monitor on the first transport in use that can wait for devices (the
+ * others are polled once a second), or NULL. */
+static kw_transport_monitor *
+monitor_open(void)
+{
+	kw_transport_monitor *mon = NULL;
+	size_t i;
+
+	for (i = 0; kw_builtin_transports[i] != NULL && mon == NULL; i++) {
+		if (transport_in_use(kw_builtin_transports[i]) &&
+		    kw_transport_monitor_new(kw_builtin_transports[i], &mon) != KW_OK)
+			mon = NULL;
+	}
+	return mon;
+}
+
+/* Sleep until something may have changed: on the monitor when there is
+ * one (woken by reader and card events and by C_Finalize), at most a
+ * second; else 200 ms. */
 static void
-wait_change(kw_pcsc_monitor *mon)
+wait_change(kw_transport_monitor *mon)
 {
 	const struct timespec ts = { 0, 200 * 1000 * 1000 };
 	bool changed;
 
-	if (mon == NULL || kw_pcsc_monitor_wait(mon, 1000, &changed) != KW_OK)
+	if (mon == NULL || kw_transport_monitor_wait(mon, 1000, &changed) != KW_OK)
 		nanosleep(&ts, NULL);
 }
 
@@ -362,15 +369,15 @@ CK_RV
 kwp11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID *slot)
 {
 	unsigned cancel = atomic_load(&g_wait_cancel);
-	kw_pcsc_monitor *mon = NULL;
+	kw_transport_monitor *mon = NULL;
 	bool got, registered = false;
 	kwp11_call c;
 	CK_RV rv;
 
 	/* the monitor exists before the first look, so nothing is missed */
-	if ((flags & CKF_DONT_BLOCK) == 0 && kwp11_pcsc_in_use() &&
-	    kw_pcsc_monitor_new(&mon) == KW_OK && !(registered = waiter_add(mon)))
-		kw_pcsc_monitor_free(&mon);
+	if ((flags & CKF_DONT_BLOCK) == 0 && (mon = monitor_open()) != NULL &&
+	    !(registered = waiter_add(mon)))
+		kw_transport_monitor_free(&mon);
 	for (;;) {
 		if ((rv = kwp11_enter(&c)) != CKR_OK)
 			break;
@@ -393,6 +400,6 @@ kwp11_wait_for_slot_event(CK_FLAGS flags, CK_SLOT_ID *slot)
 	}
 	if (registered)
 		waiter_remove(mon);
-	kw_pcsc_monitor_free(&mon);
+	kw_transport_monitor_free(&mon);
 	return rv;
 }

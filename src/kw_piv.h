@@ -121,6 +121,13 @@ bool kw_piv_slot_is_key(uint8_t slot);
 kw_rv kw_piv_read_cert(kw_piv *p, uint8_t slot, kw_buf *der);
 kw_rv kw_piv_write_cert(kw_piv *p, uint8_t slot, const uint8_t *der, size_t len);
 kw_rv kw_piv_delete_cert(kw_piv *p, uint8_t slot);
+/* A cheap fingerprint of a certificate object's current contents: one
+ * short GET DATA without GET RESPONSE; probe gets the first response chunk
+ * and the status word as the card sent them. An absent object is
+ * KW_ERR_NOT_FOUND. _expect gives the probe an object with these contents
+ * (the value of tag 53) answers, to compare with later. */
+kw_rv kw_piv_cert_probe(kw_piv *p, uint8_t slot, kw_buf *probe);
+kw_rv kw_piv_cert_probe_expect(kw_view contents, kw_buf *probe);
 
 /* Key History: writing requires url non-empty exactly when
  * off_card_certs > 0 (SP 800-73-4), and at most 20 keys in all. */
@@ -137,6 +144,8 @@ kw_rv kw_piv_change_reference(kw_piv *p, uint8_t ref, const uint8_t *old, size_t
     const uint8_t *new_, size_t new_len, int *tries_left);
 kw_rv kw_piv_unblock_pin(kw_piv *p, const uint8_t *puk, size_t puk_len,
     const uint8_t *new_pin, size_t new_len, int *tries_left);
+/* Reset the PIN's verified status on the card (VERIFY P1 = FF). */
+kw_rv kw_piv_logout(kw_piv *p);
 
 /* Management key mutual authentication (3DES, AES-128/192/256). */
 kw_rv kw_piv_authenticate(kw_piv *p, uint8_t alg, const uint8_t *key, size_t key_len);

@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include "kw_apdu.h"
 #include "kw_log.h"
 #include "kw_piv_int.h"
 #include "kw_secret.h"
@@ -228,4 +229,59 @@ kw_piv_delete_cert(kw_piv *p, uint8_t slot)
 	if (tag == 0)
 		return KW_ERR_ARG;
 	return kw_piv_put_data(p, tag, NULL, 0);
+}
+
+/* One short GET DATA of the certificate object (Le 00), without GET
+ * RESPONSE: the card's first chunk and status word as sent. */
+kw_rv
+kw_piv_cert_probe(kw_piv *p, uint8_t slot, kw_buf *probe)
+{
+	uint32_t tag = kw_piv_slot_cert_tag(slot);
+	uint8_t cmd[11] = { 0x00, KW_PIV_INS_GET_DATA, 0x3F, 0xFF, 0x05, 0x5C, 0x03, 0, 0, 0, 0x00 };
+	uint8_t resp[258];
+	size_t rlen = sizeof(resp);
+	kw_transport *t;
+	kw_rv rv;
+
+	if (p == NULL || probe == NULL || tag == 0)
+		return KW_ERR_ARG;
+	kw_buf_reset(probe);
+	t = kw_piv_transport(p);
+	cmd[7] = (uint8_t)(tag >> 16);
+	cmd[8] = (uint8_t)(tag >> 8);
+	cmd[9] = (uint8_t)tag;
+	if ((rv = kw_apdu_cla_for_channel(0x00, kw_transport_channel(t), &cmd[0])) != KW_OK ||
+	    (rv = kw_transport_transmit(t, cmd, sizeof(cmd), resp, &rlen)) != KW_OK)
+		return rv;
+	if (rlen < 2)
+		return KW_ERR_PROTOCOL;
+	if (resp[rlen - 2] == 0x6A && (resp[rlen - 1] == 0x82 || resp[rlen - 1] == 0x88))
+		return KW_ERR_NOT_FOUND;
+	if (resp[rlen - 2] != 0x61 && !(resp[rlen - 2] == 0x90 && resp[rlen - 1] == 0x00))
+		return kw_sw_to_rv((uint16_t)(resp[rlen - 2] << 8 | resp[rlen - 1]));
+	return kw_buf_put(probe, resp, rlen);
+}
+
+/* The first 256 bytes of 53 L <contents> and 61xx, or all of it and 9000. */
+kw_rv
+kw_piv_cert_probe_expect(kw_view contents, kw_buf *probe)
+{
+	kw_buf raw;
+	size_t rest;
+	kw_rv rv;
+
+	kw_buf_reset(probe);
+	kw_buf_init(&raw, KW_BUF_DEFAULT_MAX);
+	if ((rv = kw_tlv_put(&raw, 0x53, contents.ptr, contents.len)) != KW_OK)
+		goto out;
+	rest = raw.len > 256 ? raw.len - 256 : 0;
+	if ((rv = kw_buf_put(probe, raw.data, raw.len - rest)) != KW_OK)
+		goto out;
+	rv = kw_buf_put_u16be(probe, rest == 0 ? 0x9000 :
+	    (uint16_t)(0x6100 | (rest > 255 ? 0 : rest)));
+out:
+	if (rv != KW_OK)
+		kw_buf_reset(probe);
+	kw_buf_free(&raw);
+	return rv;
 }

@@ -105,3 +105,11 @@ kw_piv_unblock_pin(kw_piv *p, const uint8_t *puk, size_t puk_len,
 	return piv_two_refs(KW_PIV_INS_RESET_RETRY, p, KW_PIV_REF_PIN, puk, puk_len,
 	    new_pin, new_len, tries_left);
 }
+
+/* VERIFY with P1 = FF (SP 800-73-4 part 2, 3.2.1): the card resets the
+ * PIN's security status; nothing can use PIN-protected keys afterwards. */
+kw_rv
+kw_piv_logout(kw_piv *p)
+{
+	return kw_piv_cmd(p, KW_PIV_INS_VERIFY, 0xFF, KW_PIV_REF_PIN, NULL, 0, NULL, NULL);
+}

@@ -133,6 +133,72 @@ kw_transport_list_all(kw_strlist *out)
 	return KW_OK;
 }
 
+kw_rv
+kw_transport_list_slots(const kw_transport_ops *ops, kw_strlist *out)
+{
+	if (ops == NULL || out == NULL)
+		return KW_ERR_ARG;
+	if (ops->list_slots != NULL)
+		return ops->list_slots(out);
+	return ops->list != NULL ? ops->list(out) : KW_OK;
+}
+
+struct kw_transport_monitor {
+	const kw_transport_ops *ops;
+	void *ctx;
+};
+
+kw_rv
+kw_transport_monitor_new(const kw_transport_ops *ops, kw_transport_monitor **out)
+{
+	kw_transport_monitor *m;
+	kw_rv rv;
+
+	if (out == NULL)
+		return KW_ERR_ARG;
+	*out = NULL;
+	if (ops == NULL || ops->monitor_new == NULL || ops->monitor_wait == NULL ||
+	    ops->monitor_cancel == NULL || ops->monitor_free == NULL)
+		return KW_ERR_NOT_SUPPORTED;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return KW_ERR_NOMEM;
+	m->ops = ops;
+	if ((rv = ops->monitor_new(&m->ctx)) != KW_OK) {
+		free(m);
+		return rv;
+	}
+	*out = m;
+	return KW_OK;
+}
+
+kw_rv
+kw_transport_monitor_wait(kw_transport_monitor *m, int timeout_ms, bool *changed)
+{
+	if (changed != NULL)
+		*changed = false;
+	if (m == NULL || changed == NULL)
+		return KW_ERR_ARG;
+	return m->ops->monitor_wait(m->ctx, timeout_ms, changed);
+}
+
+kw_rv
+kw_transport_monitor_cancel(kw_transport_monitor *m)
+{
+	return m != NULL ? m->ops->monitor_cancel(m->ctx) : KW_ERR_ARG;
+}
+
+void
+kw_transport_monitor_free(kw_transport_monitor **mp)
+{
+	kw_transport_monitor *m;
+
+	if (mp == NULL || (m = *mp) == NULL)
+		return;
+	m->ops->monitor_free(m->ctx);
+	free(m);
+	*mp = NULL;
+}
+
 const char *kw_transport_name(const kw_transport *t) { return t->uri; }
 const kw_transport_ops *kw_transport_get_ops(const kw_transport *t) { return t->ops; }
 void *kw_transport_ctx(const kw_transport *t) { return t->ctx; }

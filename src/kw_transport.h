@@ -49,6 +49,18 @@ typedef struct kw_transport_ops {
 	int (*channel)(void *ctx);
 	/* Is the token still there? Cheap (no APDU); optional. */
 	kw_rv (*present)(void *ctx);
+	/* The places a token can appear, as URIs, for callers that keep one
+	 * slot per place (the PKCS#11 module): PC/SC lists every reader, with
+	 * or without a card. Optional: list is used instead. */
+	kw_rv (*list_slots)(kw_strlist *out);
+	/* Waiting for devices (optional; all four or none): a monitor sees
+	 * every change of this transport's devices after its creation; wait
+	 * returns after at most timeout_ms (*changed false on timeout or
+	 * after cancel, which another thread may call). */
+	kw_rv (*monitor_new)(void **mon);
+	kw_rv (*monitor_wait)(void *mon, int timeout_ms, bool *changed);
+	kw_rv (*monitor_cancel)(void *mon);
+	void (*monitor_free)(void *mon);
 } kw_transport_ops;
 
 typedef struct kw_transport kw_transport;
@@ -62,6 +74,16 @@ void kw_transport_free(kw_transport **t);
 /* Every device of every registered transport, as URIs. */
 kw_rv kw_transport_list_all(kw_strlist *out);
 const kw_transport_ops *kw_transport_find_ops(const char *scheme);
+/* The places of one transport's tokens (list_slots, else list). */
+kw_rv kw_transport_list_slots(const kw_transport_ops *ops, kw_strlist *out);
+
+/* A device monitor of one transport; KW_ERR_NOT_SUPPORTED when the
+ * transport cannot wait for devices (callers poll its list instead). */
+typedef struct kw_transport_monitor kw_transport_monitor;
+kw_rv kw_transport_monitor_new(const kw_transport_ops *ops, kw_transport_monitor **out);
+kw_rv kw_transport_monitor_wait(kw_transport_monitor *m, int timeout_ms, bool *changed);
+kw_rv kw_transport_monitor_cancel(kw_transport_monitor *m);
+void kw_transport_monitor_free(kw_transport_monitor **m);
 
 const char *kw_transport_name(const kw_transport *t);   /* the URI */
 const kw_transport_ops *kw_transport_get_ops(const kw_transport *t);

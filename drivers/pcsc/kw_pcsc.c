@@ -382,4 +382,9 @@ const kw_transport_ops kw_pcsc_ops = {
 	.end = pcsc_end,
 	.channel = NULL,
 	.present = pcsc_present,
+	.list_slots = kw_pcsc_list_slots,
+	.monitor_new = kw_pcsc_op_monitor_new,
+	.monitor_wait = kw_pcsc_op_monitor_wait,
+	.monitor_cancel = kw_pcsc_op_monitor_cancel,
+	.monitor_free = kw_pcsc_op_monitor_free,
 };

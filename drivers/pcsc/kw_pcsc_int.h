@@ -29,5 +29,12 @@ LONG kw_pcsc_call_bounded(SCARDHANDLE card, int timeout_ms, kw_pcsc_card_fn fn,
 
 /* ops->list: "pcsc:<reader>" for every reader that holds a card. */
 kw_rv kw_pcsc_list_cards(kw_strlist *out);
+/* The ops table's list_slots (every key reader, "pcsc:NAME") and monitor
+ * ops (kw_pcsc_monitor behind the transport interface). */
+kw_rv kw_pcsc_list_slots(kw_strlist *out);
+kw_rv kw_pcsc_op_monitor_new(void **mon);
+kw_rv kw_pcsc_op_monitor_wait(void *mon, int timeout_ms, bool *changed);
+kw_rv kw_pcsc_op_monitor_cancel(void *mon);
+void kw_pcsc_op_monitor_free(void *mon);
 
 #endif

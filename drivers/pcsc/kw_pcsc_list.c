@@ -448,3 +448,53 @@ kw_pcsc_wait_change(int timeout_ms, bool *changed)
 	kw_pcsc_monitor_free(&m);
 	return rv;
 }
+
+/* ---- the transport interface's list_slots and monitor ops ---- */
+
+kw_rv
+kw_pcsc_list_slots(kw_strlist *out)
+{
+	kw_strlist r = { NULL, 0 };
+	char uri[512];
+	size_t i;
+	kw_rv rv;
+
+	if ((rv = kw_pcsc_list_key_readers(&r)) == KW_OK) {
+		for (i = 0; i < r.n && rv == KW_OK; i++) {
+			if ((size_t)snprintf(uri, sizeof(uri), "pcsc:%s", r.v[i]) < sizeof(uri))
+				rv = kw_strlist_add(out, uri);
+		}
+	}
+	kw_strlist_free(&r);
+	return rv;
+}
+
+kw_rv
+kw_pcsc_op_monitor_new(void **mon)
+{
+	kw_pcsc_monitor *m = NULL;
+	kw_rv rv = kw_pcsc_monitor_new(&m);
+
+	*mon = m;
+	return rv;
+}
+
+kw_rv
+kw_pcsc_op_monitor_wait(void *mon, int timeout_ms, bool *changed)
+{
+	return kw_pcsc_monitor_wait(mon, timeout_ms, changed);
+}
+
+kw_rv
+kw_pcsc_op_monitor_cancel(void *mon)
+{
+	return kw_pcsc_monitor_cancel(mon);
+}
+
+void
+kw_pcsc_op_monitor_free(void *mon)
+{
+	kw_pcsc_monitor *m = mon;
+
+	kw_pcsc_monitor_free(&m);
+}

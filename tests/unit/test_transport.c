@@ -167,6 +167,92 @@ test_strlist(void **state)
 	kw_strlist_free(&l);
 }
 
+/* list_slots falls back to list; a transport without monitor ops says
+ * so; one with them is reached through the generic monitor. */
+static int mon_waits, mon_cancels, mon_frees;
+
+static kw_rv
+t_list(kw_strlist *out)
+{
+	return kw_strlist_add(out, "tst:one");
+}
+
+static kw_rv
+t_list_slots(kw_strlist *out)
+{
+	return kw_strlist_add(out, "tst:slot");
+}
+
+static kw_rv
+t_mon_new(void **m)
+{
+	*m = &mon_waits;
+	return KW_OK;
+}
+
+static kw_rv
+t_mon_wait(void *m, int ms, bool *changed)
+{
+	(void)ms;
+	*changed = true;
+	(*(int *)m)++;
+	return KW_OK;
+}
+
+static kw_rv
+t_mon_cancel(void *m)
+{
+	(void)m;
+	mon_cancels++;
+	return KW_OK;
+}
+
+static void
+t_mon_free(void *m)
+{
+	(void)m;
+	mon_frees++;
+}
+
+static void
+test_list_and_monitor(void **state)
+{
+	kw_transport_ops ops = { .scheme = "tst", .list = t_list };
+	kw_transport_monitor *m = NULL;
+	kw_strlist l = { NULL, 0 };
+	bool changed = true;
+
+	(void)state;
+	assert_int_equal(kw_transport_list_slots(&ops, &l), KW_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0], "tst:one");
+	ops.list_slots = t_list_slots;
+	assert_int_equal(kw_transport_list_slots(&ops, &l), KW_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[1], "tst:slot");
+	kw_strlist_free(&l);
+	assert_int_equal(kw_transport_monitor_new(&ops, &m), KW_ERR_NOT_SUPPORTED);
+	assert_null(m);
+	assert_int_equal(kw_transport_monitor_new(&kw_mock_ops, &m), KW_ERR_NOT_SUPPORTED);
+	assert_int_equal(kw_transport_monitor_wait(NULL, 10, &changed), KW_ERR_ARG);
+	assert_false(changed);
+	ops.monitor_new = t_mon_new;
+	ops.monitor_wait = t_mon_wait;
+	assert_int_equal(kw_transport_monitor_new(&ops, &m), KW_ERR_NOT_SUPPORTED);  /* all four */
+	ops.monitor_cancel = t_mon_cancel;
+	ops.monitor_free = t_mon_free;
+	assert_int_equal(kw_transport_monitor_new(&ops, &m), KW_OK);
+	assert_int_equal(kw_transport_monitor_wait(m, 10, &changed), KW_OK);
+	assert_true(changed);
+	assert_int_equal(mon_waits, 1);
+	assert_int_equal(kw_transport_monitor_cancel(m), KW_OK);
+	assert_int_equal(mon_cancels, 1);
+	kw_transport_monitor_free(&m);
+	assert_null(m);
+	assert_int_equal(mon_frees, 1);
+	kw_transport_monitor_free(&m);
+}
+
 int
 main(void)
 {
@@ -176,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_mock_script),
 		cmocka_unit_test(test_mock_handler),
 		cmocka_unit_test(test_strlist),
+		cmocka_unit_test(test_list_and_monitor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
