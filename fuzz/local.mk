@@ -74,7 +74,7 @@ fuzz_fuzz_log_LDFLAGS = $(KWFUZZ_LINK)
 fuzz_fuzz_log_LDADD = $(FUZZ_CORE_LIBS)
 
 fuzz_fuzz_kms_SOURCES = fuzz/fuzz_kms.c $(FUZZ_HDRS)
-fuzz_fuzz_kms_CFLAGS = $(KWFUZZ_COMPILE) $(KMS_DEP_CFLAGS) -I$(top_srcdir)/kms
+fuzz_fuzz_kms_CFLAGS = $(KWFUZZ_COMPILE) $(KMS_DEP_CFLAGS)
 fuzz_fuzz_kms_LDFLAGS = $(KWFUZZ_LINK)
 fuzz_fuzz_kms_LDADD = $(FUZZ_MAIN) kms/libkmsd.la drivers/libkwdrivers.la src/libkeyward.la \
 	$(KMS_DEP_LIBS) $(ZLIB_LIBS)

@@ -5,6 +5,8 @@
 
 #include "kms.h"
 #include "kms_ca.h"
+#include "kms_service.h"
+#include "kms_share_client.h"
 #include "kw_log.h"
 #include "kw_secret.h"
 
@@ -14,9 +16,6 @@ kms_ctx_open(kms_ctx *ctx, const char *config_path, char **errmsg)
 	kw_rv rv;
 
 	memset(ctx, 0, sizeof(*ctx));
-	pthread_mutex_init(&ctx->lock, NULL);
-	pthread_mutex_init(&ctx->audit_lock, NULL);
-	kw_buf_init(&ctx->share_token, 256);
 	if ((rv = kms_config_load(config_path, &ctx->cfg, errmsg)) != KW_OK)
 		return rv;
 	if (ctx->cfg.softhsm_conf != NULL &&
@@ -46,6 +45,12 @@ read_pin(const char *path, char *pin, size_t pinsz)
 	return rv;
 }
 
+char *
+kms_ctx_db_url(const kms_ctx *ctx)
+{
+	return kms_path(ctx->cfg.state_dir, "kms.sqlite");
+}
+
 kw_rv
 kms_ctx_start_hsm_db(kms_ctx *ctx)
 {
@@ -64,9 +69,9 @@ kms_ctx_start_hsm_db(kms_ctx *ctx)
 	kw_memzero(pin, sizeof(pin));
 	if (rv != KW_OK)
 		return rv;
-	if ((dbpath = kms_path(ctx->cfg.state_dir, "kms.sqlite")) == NULL)
+	if ((dbpath = kms_ctx_db_url(ctx)) == NULL)
 		return KW_ERR_NOMEM;
-	rv = kms_store_open(dbpath, front, &ctx->db);
+	rv = kms_store_open(dbpath, front ? KMS_STORE_FRONT : KMS_STORE_SHARE, &ctx->store);
 	free(dbpath);
 	return rv;
 }
@@ -74,26 +79,38 @@ kms_ctx_start_hsm_db(kms_ctx *ctx)
 kw_rv
 kms_ctx_start(kms_ctx *ctx)
 {
+	kw_buf token;
 	kw_rv rv;
 
-	if ((rv = kms_ctx_start_hsm_db(ctx)) != KW_OK ||
-	    !kms_config_is_front(&ctx->cfg))
+	if ((rv = kms_ctx_start_hsm_db(ctx)) != KW_OK)
 		return rv;
+	if (!kms_config_is_front(&ctx->cfg)) {
+		if ((rv = kms_hsm_cache_key(ctx->hsm, KMS_LABEL_SHARE_KEY, false)) != KW_OK)
+			kw_err("no share-sealing key in the HSM (run keyward-kmsd --init)");
+		return rv;
+	}
 	if ((rv = kms_ca_load(ctx)) != KW_OK) {
 		kw_err("cannot load the CA (run keyward-kmsd --init)");
 		return rv;
 	}
-	return kms_hsm_data_get(ctx->hsm, KMS_LABEL_SHARE_TOKEN, &ctx->share_token);
+	if ((rv = kms_hsm_cache_key(ctx->hsm, KMS_LABEL_CA, true)) != KW_OK ||
+	    (rv = kms_hsm_cache_key(ctx->hsm, KMS_LABEL_KEK, false)) != KW_OK ||
+	    (rv = kms_attest_load(ctx)) != KW_OK)
+		return rv;
+	kw_buf_init(&token, 256);
+	if ((rv = kms_hsm_data_get(ctx->hsm, KMS_LABEL_SHARE_TOKEN, &token)) == KW_OK)
+		rv = kms_shares_new(&ctx->cfg, kw_buf_view(&token), &ctx->shares);
+	kw_buf_free(&token);
+	return rv;
 }
 
 void
 kms_ctx_close(kms_ctx *ctx)
 {
+	kms_attest_free(ctx);
+	kms_shares_free(&ctx->shares);
 	kms_ca_free(&ctx->ca);
-	kms_store_close(&ctx->db);
+	kms_store_free(&ctx->store);
 	kms_hsm_free(&ctx->hsm);
-	kw_buf_free(&ctx->share_token);
 	kms_config_free(&ctx->cfg);
-	pthread_mutex_destroy(&ctx->lock);
-	pthread_mutex_destroy(&ctx->audit_lock);
 }

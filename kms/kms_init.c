@@ -83,8 +83,7 @@ meta_set_hash(kms_ctx *ctx, const char *key, const char *secret)
 
 	kms_sha256(secret, strlen(secret), h);
 	kw_hex_encode(h, sizeof(h), hex, sizeof(hex));
-	return kms_db_exec(ctx->db, "INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)",
-	    "tt", key, hex);
+	return kms_store_meta_put(ctx->store, key, hex);
 }
 
 static kw_rv
@@ -152,7 +151,7 @@ kw_rv
 kms_init(kms_ctx *ctx, const char *self_exe, const char *share_token)
 {
 	bool front = kms_config_is_front(&ctx->cfg);
-	char *dbpath = kms_path(ctx->cfg.state_dir, "kms.sqlite");
+	char *dbpath = kms_ctx_db_url(ctx);
 	kw_rv rv = KW_ERR_NOMEM;
 
 	if (dbpath == NULL)

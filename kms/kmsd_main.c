@@ -4,9 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "kms.h"
+#include "kms_api.h"
 #include "kms_http.h"
+#include "kms_service.h"
+#include "kms_share_server.h"
 #include "kms_tls.h"
 #include "kw_log.h"
 #include "kw_secret.h"
@@ -17,6 +21,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "Usage: keyward-kmsd --config FILE [--init [--share-token-stdin]]\n"
 	    "       keyward-kmsd --config FILE --print-share-token\n"
+	    "       keyward-kmsd --config FILE --export-audit OUT\n"
 	    "       keyward-kmsd --verify-audit FILE\n"
 	    "\n"
 	    "The keyward key management service. With server.role = front it is the\n"
@@ -31,7 +36,11 @@ usage(FILE *f)
 	    "                           share token from standard input\n"
 	    "      --print-share-token  print the front's share token (to initialize\n"
 	    "                           a share server on another host)\n"
-	    "      --verify-audit FILE  check the hash chain of an audit log and exit\n"
+	    "      --export-audit OUT   write the audit log (kept in the database) as\n"
+	    "                           JSON lines to OUT (- for standard output),\n"
+	    "                           checking its chain\n"
+	    "      --verify-audit FILE  check the hash chain of a database (STATE/\n"
+	    "                           kms.sqlite) or of an exported log, and exit\n"
 	    "  -v, --verbose            more log output (repeat for debug)\n"
 	    "  -h, --help               this help\n"
 	    "      --version            print the version\n"
@@ -51,12 +60,38 @@ read_token_stdin(char *out, size_t outsz)
 	return n >= 32 ? KW_OK : KW_ERR_FORMAT;
 }
 
+static bool
+is_sqlite(const char *path)
+{
+	char head[16] = "";
+	FILE *f = fopen(path, "rb");
+	bool yes;
+
+	yes = f != NULL && fread(head, 1, 16, f) == 16 &&
+	    memcmp(head, "SQLite format 3", 16) == 0;
+	if (f != NULL)
+		fclose(f);
+	return yes;
+}
+
 static int
 verify_audit(const char *path)
 {
+	kms_store *st = NULL;
 	size_t n = 0;
+	kw_rv rv;
 
-	if (kms_audit_verify(path, &n) != KW_OK) {
+	if (is_sqlite(path)) {
+		if ((rv = kms_store_open(path, KMS_STORE_FRONT, &st)) == KW_OK)
+			rv = kms_store_audit_verify(st, &n);
+		kms_store_free(&st);
+	} else
+		rv = kms_audit_verify_file(path, &n);
+	if (rv == KW_ERR_IO && n == 0) {
+		fprintf(stderr, "keyward-kmsd: %s: cannot be read\n", path);
+		return 1;
+	}
+	if (rv != KW_OK) {
 		fprintf(stderr, "keyward-kmsd: %s: chain broken after entry %zu\n", path, n);
 		return 1;
 	}
@@ -65,9 +100,64 @@ verify_audit(const char *path)
 }
 
 static int
+export_audit(kms_ctx *ctx, const char *out)
+{
+	FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");
+	char *url = kms_ctx_db_url(ctx);
+	size_t n = 0;
+	kw_rv rv = KW_ERR_IO;
+
+	if (f != NULL && url != NULL &&
+	    (rv = kms_store_open(url, kms_config_is_front(&ctx->cfg) ? KMS_STORE_FRONT :
+	    KMS_STORE_SHARE, &ctx->store)) == KW_OK)
+		rv = kms_store_audit_export(ctx->store, f, &n);
+	free(url);
+	if (f != NULL && f != stdout && fclose(f) != 0)
+		rv = KW_ERR_IO;
+	if (rv != KW_OK) {
+		fprintf(stderr, "keyward-kmsd: audit export failed after %zu entries (%s)\n", n,
+		    kw_strerror(rv));
+		return 1;
+	}
+	fprintf(stderr, "keyward-kmsd: %zu audit entries exported, chain intact\n", n);
+	return 0;
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static kw_rv
+start_front(kms_ctx *ctx)
+{
+	kw_rv rv;
+
+	if ((rv = kms_reconcile(ctx)) != KW_OK || (rv = kms_pool_start(ctx)) != KW_OK ||
+	    (rv = kms_mailer_start(ctx)) != KW_OK || (rv = kms_monitor_start(ctx)) != KW_OK)
+		kw_err("cannot start the front's background work");
+	return rv;
+}
+
+static void
+stop_front(kms_ctx *ctx)
+{
+	kms_monitor_stop(ctx);
+	kms_mailer_stop(ctx);
+	kms_pool_stop(ctx);
+}
+
+static int
 run(kms_ctx *ctx)
 {
-	struct MHD_Daemon *d = NULL;
+	kms_http *d = NULL;
+	kms_audit_ev ev = { "start", NULL, NULL, NULL };
 	kms_tls tls;
 	sigset_t set;
 	int sig = 0, ret = 1;
@@ -79,20 +169,26 @@ run(kms_ctx *ctx)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	if (kms_ctx_start(ctx) != KW_OK)
 		return 1;
 	if (kms_tls_load(ctx, &tls) != KW_OK) {
 		kw_err("cannot load the TLS identity (%.200s)", ctx->cfg.tls_cert);
 		return 1;
 	}
+	if (front && start_front(ctx) != KW_OK)
+		goto fail;
+	ev.detail = json_pack("{s:s,s:I}", "role", ctx->cfg.role, "threads",
+	    (json_int_t)ctx->cfg.threads);
+	if (front && kms_store_audit(ctx->store, &ev) != KW_OK) {
+		kw_err("the audit log cannot be written: not starting");
+		goto fail;
+	}
 	if (kms_http_start(ctx, front ? kms_front_routes : kms_share_routes,
 	    (const char *)tls.cert.data, (const char *)tls.key.data,
 	    (const char *)tls.pass.data, &d) != KW_OK)
 		goto fail;
 	kms_tls_free(&tls);
-	if (front && kms_pool_start(ctx) != KW_OK)
-		goto fail;
-	kms_audit(ctx, "start", NULL, NULL, json_pack("{s:s}", "role", ctx->cfg.role));
 	kw_log(KW_LOG_WARN, "keyward-kmsd (%s) listening on https://%s", ctx->cfg.role,
 	    ctx->cfg.listen);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
@@ -100,10 +196,11 @@ run(kms_ctx *ctx)
 	kw_log(KW_LOG_WARN, "keyward-kmsd: signal %d, stopping", sig);
 	ret = 0;
 fail:
+	json_decref(ev.detail);
 	kms_tls_free(&tls);
 	kms_http_stop(&d);
 	if (front)
-		kms_pool_stop(ctx);
+		stop_front(ctx);
 	return ret;
 }
 
@@ -116,12 +213,13 @@ main(int argc, char **argv)
 		{ "share-token-stdin", no_argument, NULL, 'S' },
 		{ "print-share-token", no_argument, NULL, 'P' },
 		{ "verify-audit", required_argument, NULL, 'A' },
+		{ "export-audit", required_argument, NULL, 'E' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL;
+	const char *config = NULL, *export_to = NULL;
 	bool init = false, token_stdin = false, print_token = false;
 	int c, verbose = 0, ret = 1;
 	char token[256], *err = NULL;
@@ -134,6 +232,7 @@ main(int argc, char **argv)
 		case 'S': token_stdin = true; break;
 		case 'P': print_token = true; break;
 		case 'A': return verify_audit(optarg);
+		case 'E': export_to = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("keyward-kmsd %s\n", PACKAGE_VERSION); return 0;
@@ -160,11 +259,18 @@ main(int argc, char **argv)
 			ret = 0;
 		}
 		kw_memzero(token, sizeof(token));
+	} else if (export_to != NULL) {
+		ret = export_audit(&ctx, export_to);
 	} else if (print_token) {
-		if (kms_ctx_start(&ctx) == KW_OK && ctx.share_token.len > 0) {
-			printf("%.*s\n", (int)ctx.share_token.len, ctx.share_token.data);
+		kw_buf tok;
+
+		kw_buf_init(&tok, 256);
+		if (kms_ctx_start_hsm_db(&ctx) == KW_OK &&
+		    kms_hsm_data_get(ctx.hsm, KMS_LABEL_SHARE_TOKEN, &tok) == KW_OK) {
+			printf("%.*s\n", (int)tok.len, tok.data);
 			ret = 0;
 		}
+		kw_buf_free(&tok);
 	} else
 		ret = run(&ctx);
 	if (ret != 0)

@@ -5,19 +5,31 @@ KMS_DEP_CFLAGS = $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS) $(CURL_CFLAGS)
 KMS_DEP_LIBS = $(CRYPTO_LIBS) $(JANSSON_LIBS) $(MHD_LIBS) $(CURL_LIBS) \
 	$(SQLITE_LIBS) $(ARGON2_LIBS) -ldl -lpthread
 
+# The layers a request crosses, one directory each (see kms/kms.h):
+# http -> api -> service -> store (store/sqlite) ; hsm, share beside; base.
+KMS_INC = -I$(top_srcdir)/kms -I$(top_srcdir)/kms/base -I$(top_srcdir)/kms/http \
+	-I$(top_srcdir)/kms/api -I$(top_srcdir)/kms/service -I$(top_srcdir)/kms/store \
+	-I$(top_srcdir)/kms/hsm -I$(top_srcdir)/kms/share
+KMS_DEP_CFLAGS += $(KMS_INC)
+
 noinst_LTLIBRARIES += kms/libkmsd.la
-kms_libkmsd_la_SOURCES = \
-	kms/kms.h kms/kms_api.h kms/kms_http.h kms/kms_config.h kms/kms_hsm.h \
-	kms/kms_p11util.h kms/kms_ca.h kms/kms_ca_int.h kms/kms_tls.h \
-	kms/kms_escrow.h kms/kms_share_client.h kms/kms_password.h kms/kms_attest.h \
-	kms/kms_config.c kms/kms_util.c kms/kms_store.c kms/kms_hsm.c \
-	kms/kms_p11util.c kms/kms_split.c kms/kms_audit.c kms/kms_ctx.c \
-	kms/kms_init.c kms/kms_tls.c kms/kms_ca.c kms/kms_ca_sign.c \
-	kms/kms_http.c kms/kms_pool.c kms/kms_share_server.c \
-	kms/kms_share_client.c kms/kms_escrow.c kms/kms_rotation.c \
-	kms/kms_email.c kms/kms_password.c kms/kms_api_session.c \
-	kms/kms_api_front.c kms/kms_api_certs.c kms/kms_api_keys.c \
-	kms/kms_api_admin.c kms/kms_directory.c kms/kms_attest.c
+kms_libkmsd_la_SOURCES = kms/kms.h kms/kms_ctx.c kms/kms_init.c \
+	kms/base/kms_base.h kms/base/kms_config.h kms/base/kms_config.c \
+	kms/base/kms_util.c kms/base/kms_split.c \
+	kms/http/kms_http.h kms/http/kms_http.c kms/http/kms_tls.h kms/http/kms_tls.c \
+	kms/api/kms_api.h kms/api/kms_api_front.c kms/api/kms_api_session.c \
+	kms/api/kms_api_validation.c kms/api/kms_api_certs.c kms/api/kms_api_keys.c \
+	kms/api/kms_api_admin.c \
+	kms/service/kms_service.h kms/service/kms_ca.h kms/service/kms_ca_int.h \
+	kms/service/kms_ca.c kms/service/kms_ca_sign.c kms/service/kms_certs.c \
+	kms/service/kms_attest.c kms/service/kms_session.c kms/service/kms_validation.c \
+	kms/service/kms_mailer.c kms/service/kms_password.c kms/service/kms_escrow.c \
+	kms/service/kms_delivery.c kms/service/kms_pool.c kms/service/kms_monitor.c \
+	kms/store/kms_store.h kms/store/kms_store_int.h kms/store/kms_store.c \
+	kms/store/kms_store_keys.c kms/store/kms_audit.c kms/store/sqlite/kms_store_sqlite.c \
+	kms/hsm/kms_hsm.h kms/hsm/kms_hsm.c kms/hsm/kms_p11util.h kms/hsm/kms_p11util.c \
+	kms/share/kms_share_client.h kms/share/kms_share_client.c \
+	kms/share/kms_share_server.h kms/share/kms_share_server.c
 kms_libkmsd_la_CFLAGS = $(AM_CFLAGS) $(KMS_DEP_CFLAGS)
 
 bin_PROGRAMS += kms/keyward-kmsd
@@ -33,7 +45,7 @@ EXTRA_DIST += $(KMS_SH_TESTS) tests/kms/kms-env.sh tests/kms/smtp_sink.py \
 	tests/kms/scan_keys.py kms/bench-kms.sh
 
 # cmocka unit tests of kms internals
-KMS_UNIT_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/kms $(CMOCKA_CFLAGS) $(KMS_DEP_CFLAGS)
+KMS_UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(KMS_DEP_CFLAGS)
 KMS_UNIT_LDADD = kms/libkmsd.la src/libkeyward.la $(CMOCKA_LIBS) $(KMS_DEP_LIBS)
 check_PROGRAMS += tests/unit/test_kms_split tests/unit/test_kms_config \
 	tests/unit/test_kms_hsm tests/unit/test_kms_audit

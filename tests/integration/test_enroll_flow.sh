@@ -34,7 +34,7 @@ fi
 export KW_TOP_BUILDDIR=$B KW_TOP_SRCDIR=$S
 KMS_TEST_LIMIT=400
 # The KMS checks attestations when it knows the [attestation] section.
-if grep -q '"attestation\.ca"' "$S/kms/kms_config.c" 2>/dev/null; then
+if grep -q '"attestation\.ca"' "$S/kms/base/kms_config.c" 2>/dev/null; then
 	KMS_EXTRA_CONF="[attestation]
 ca = $KEYWARD_TESTENV_ATTEST_CA"
 	KMS_ATTEST=1

@@ -41,6 +41,6 @@ grep -q "Key Compromise" "$T/crl.txt" && grep -q "Superseded" "$T/crl.txt" || fa
 openssl verify -crl_check -CAfile "$CA" -CRLfile "$T/crl.pem" "$T/d1.crt" > "$T/v" 2>&1 &&
 	fail "revoked certificate still verifies"
 grep -q "certificate revoked" "$T/v" || fail "unexpected verify output: $(cat "$T/v")"
-[ "$(grep -c '"event":"revoke"' "$T/front/audit.log")" = 2 ] || fail "revocations not audited"
+[ "$(grep -c '"event":"revoke"' "$(kms_audit)")" = 2 ] || fail "revocations not audited"
 ok "revoked certificates in the CRL; crl_check refuses them"
 echo "kms-crl: all passed"

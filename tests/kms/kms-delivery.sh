@@ -43,7 +43,7 @@ cmp -s "$T/m1" "$T/out" || fail "old CMS plaintext differs"
 $K directory erin@example.test > "$T/enc3.crt"
 [ "$(head -1 "$T/keys" | cut -d' ' -f4)" = "$(pubhash "$T/enc3.crt")" ] ||
 	fail "directory does not give the current key"
-grep -q '"reason":"rotation"' "$T/front/audit.log" || fail "rotation not audited"
+grep -q '"reason":"rotation"' "$(kms_audit)" || fail "rotation not audited"
 kms_stop front
 kms_start front
 S=$(session erin@example.test)
@@ -65,10 +65,10 @@ grep -q "share server 2" "$T/err" || fail "unclear enrollment error: $(cat "$T/e
 	fail "key record left behind"
 [ "$(sql "$T/front/kms.sqlite" "SELECT COUNT(*) FROM certs WHERE email='frank@example.test'")" = 0 ] ||
 	fail "certificate left behind"
-grep -q '"event":"delivery_failed"' "$T/front/audit.log" || fail "failure not audited"
+grep -q '"event":"delivery_failed"' "$(kms_audit)" || fail "failure not audited"
 kms_start share2
 $K fetch > "$T/keys" || fail "delivery after the share server is back"
 [ "$(wc -l < "$T/keys")" -eq 3 ] || fail "keys after recovery"
 ok "share server down: clear 503, nothing half-written, recovers"
-grep -q '"event":"delivery"' "$T/front/audit.log" || fail "delivery not audited"
+grep -q '"event":"delivery"' "$(kms_audit)" || fail "delivery not audited"
 echo "kms-delivery: all passed"

@@ -169,6 +169,13 @@ session() {
 	api POST /v1/validation/finish "{\"email\":\"$1\",\"value\":\"$v\"}" | json_get session
 }
 
+# kms_audit: export the front's audit log (kept in its database), print the path
+kms_audit() {
+	"$KMSD" --config "$T/front.conf" --export-audit "$T/audit.jsonl" 2> "$T/export.err" ||
+		fail "audit export: $(cat "$T/export.err")"
+	echo "$T/audit.jsonl"
+}
+
 # sql DB QUERY: one-column result lines (python3's sqlite3, no CLI needed)
 sql() {
 	python3 -c 'import sqlite3, sys

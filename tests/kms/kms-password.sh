@@ -28,7 +28,7 @@ for i in 1 2 3; do
 done
 $K fetch --password 'new password here' > /dev/null 2> "$T/err" && fail "not locked"
 grep -q password_locked "$T/err" || fail "unclear lock error: $(cat "$T/err")"
-grep -c '"event":"password_failed"' "$T/front/audit.log" | grep -q '^[4-9]' ||
+grep -c '"event":"password_failed"' "$(kms_audit)" | grep -q '^[4-9]' ||
 	fail "password failures not audited"
 ok "rate limit locks after 3 wrong guesses"
 echo "kms-password: all passed"

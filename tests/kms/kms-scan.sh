@@ -38,13 +38,15 @@ for d in a b c; do
 done
 ok "no cleartext private key in any KMS file"
 
-"$KMSD" --verify-audit "$T/front/audit.log" > "$T/v" || fail "audit chain broken"
+"$KMSD" --verify-audit "$(kms_audit)" > "$T/v" || fail "audit chain broken"
+"$KMSD" --verify-audit "$T/front/kms.sqlite" > "$T/v2" || fail "audit chain in the database broken"
+[ "$(cut -d' ' -f2 "$T/v")" = "$(cut -d' ' -f2 "$T/v2")" ] || fail "export and database differ"
 for e in validation_sent validated issue delivery; do
-	grep -q "\"event\":\"$e\"" "$T/front/audit.log" || fail "no $e in the audit log"
+	grep -q "\"event\":\"$e\"" "$(kms_audit)" || fail "no $e in the audit log"
 done
-sed '3s/"event":"[a-z_]*"/"event":"forged"/' "$T/front/audit.log" > "$T/forged.log"
+sed '3s/"event":"[a-z_]*"/"event":"forged"/' "$(kms_audit)" > "$T/forged.log"
 "$KMSD" --verify-audit "$T/forged.log" > /dev/null 2>&1 && fail "tampered audit log accepted"
-sed '2d' "$T/front/audit.log" > "$T/cut.log"
+sed '2d' "$(kms_audit)" > "$T/cut.log"
 "$KMSD" --verify-audit "$T/cut.log" > /dev/null 2>&1 && fail "truncated audit log accepted"
 ok "audit log chain intact; tampering detected"
 echo "kms-scan: all passed"

@@ -1,4 +1,6 @@
-/* kms_audit.c: the hash chain survives restarts and catches edits. */
+/* The audit chain in the store: entries written by kms_store_audit verify
+ * in the database and as an exported log; a new connection continues the
+ * chain; an edited entry or a removed line breaks it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,60 +11,68 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "kms.h"
+#include <sqlite3.h>
 
-static char path[64];
+#include "kms_store.h"
+
+static char db[64], log_path[64];
 
 static void
-ctx_init(kms_ctx *ctx)
+add(kms_store *st, const char *event, const char *email, json_t *detail)
 {
-	memset(ctx, 0, sizeof(*ctx));
-	pthread_mutex_init(&ctx->audit_lock, NULL);
-	ctx->cfg.audit_log = path;
+	kms_audit_ev ev = { event, email, "127.0.0.1", detail };
+
+	assert_int_equal(kms_store_audit(st, &ev), KW_OK);
+	json_decref(detail);
 }
 
 static void
 test_chain(void **state)
 {
-	kms_ctx a, b;
+	kms_store *st = NULL;
 	size_t n = 0;
+	sqlite3 *h;
+	char cmd[128];
 	FILE *f;
-	char *text;
-	long len;
 
 	(void)state;
-	snprintf(path, sizeof(path), "/tmp/kw-kms-audit-%d.log", (int)getpid());
-	unlink(path);
-	ctx_init(&a);
-	kms_audit(&a, "issue", "a@example.test", "127.0.0.1", json_pack("{s:s}", "serial", "01"));
-	kms_audit(&a, "delivery", "a@example.test", NULL, NULL);
-	kms_audit(&a, "validation_failed", "b@example.test", "10.0.0.1", NULL);
-	assert_int_equal(kms_audit_verify(path, &n), KW_OK);
+	snprintf(db, sizeof(db), "/tmp/kw-kms-audit-%d.sqlite", (int)getpid());
+	snprintf(log_path, sizeof(log_path), "/tmp/kw-kms-audit-%d.log", (int)getpid());
+	unlink(db);
+	assert_int_equal(kms_store_open(db, KMS_STORE_FRONT, &st), KW_OK);
+	add(st, "issue", "a@example.test", json_pack("{s:s}", "serial", "01"));
+	add(st, "delivery", "a@example.test", NULL);
+	add(st, "validation_failed", "b@example.test", NULL);
+	assert_int_equal(kms_store_audit_verify(st, &n), KW_OK);
 	assert_int_equal(n, 3);
+	kms_store_free(&st);
 	/* a new process continues the chain */
-	ctx_init(&b);
-	kms_audit(&b, "start", NULL, NULL, NULL);
-	assert_int_equal(kms_audit_verify(path, &n), KW_OK);
-	assert_int_equal(n, 4);
-	/* change one byte of the second entry */
-	f = fopen(path, "r+");
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	text = calloc(1, (size_t)len + 1);
-	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-	char *p = strstr(text, "\"delivery\"");
-	assert_non_null(p);
-	p[1] = 'D';
-	fseek(f, 0, SEEK_SET);
-	fwrite(text, 1, (size_t)len, f);
+	assert_int_equal(kms_store_open(db, KMS_STORE_FRONT, &st), KW_OK);
+	add(st, "start", NULL, NULL);
+	f = fopen(log_path, "w");
+	assert_non_null(f);
+	assert_int_equal(kms_store_audit_export(st, f, &n), KW_OK);
 	fclose(f);
-	free(text);
-	assert_int_equal(kms_audit_verify(path, &n), KW_ERR_FORMAT);
+	assert_int_equal(n, 4);
+	assert_int_equal(kms_audit_verify_file(log_path, &n), KW_OK);
+	assert_int_equal(n, 4);
+	kms_store_free(&st);
+	/* change one byte of the second entry */
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "UPDATE audit SET line = replace(line, '\"delivery\"',"
+	    " '\"Delivery\"') WHERE seq = 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(kms_store_open(db, KMS_STORE_FRONT, &st), KW_OK);
+	assert_int_equal(kms_store_audit_verify(st, &n), KW_ERR_FORMAT);
 	assert_int_equal(n, 1);
-	pthread_mutex_destroy(&a.audit_lock);
-	pthread_mutex_destroy(&b.audit_lock);
-	unlink(path);
+	kms_store_free(&st);
+	/* an exported log with a line removed */
+	snprintf(cmd, sizeof(cmd), "sed -i 3d %s", log_path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(kms_audit_verify_file(log_path, &n), KW_ERR_FORMAT);
+	assert_int_equal(n, 2);
+	unlink(db);
+	unlink(log_path);
 }
 
 int
