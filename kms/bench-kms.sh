@@ -1,102 +1,97 @@
 #!/bin/sh
-# bench-kms.sh: keyward-kmsd throughput on this machine (not a test).
-#   enrollments/s (validation + first delivery) with the key pool on and off,
-#   deliveries/s of an enrolled user, CA issuance (CSR -> cert) per second,
-#   next to `openssl speed -seconds 2 rsa2048` sign/s (the CA's ceiling).
-# Usage: kms/bench-kms.sh [BUILDDIR]   (N_ENROLL, N_DELIVER, N_SIGN to tune)
-# Everything runs on 127.0.0.1 with free ports, under a temporary directory.
+# bench-kms.sh: keyward-kmsd throughput on this machine (a measurement, not
+# a test). For 1, 2, 4, 8 and 16 concurrent HTTPS clients (processes, one
+# keep-alive connection each, requests back to back) it measures:
+#   CA issuance         POST /v1/certs/sign (P-256 CSR -> certificate, HSM-signed)
+#   first delivery      POST /v1/keys/delivery with a new user's session
+#                       (escrow key from the pool, split, 2 share writes,
+#                       certificate, then recovered and re-wrapped)
+#   repeat delivery     POST /v1/keys/delivery of an enrolled user
+#   directory lookup    GET /v1/directory?email=
+# and prints the issue's table: best req/s and p99 latency at 16 clients,
+# next to `openssl speed rsa2048` sign/s measured in the same run.
+# Usage: kms/bench-kms.sh [BUILDDIR]   (SECONDS per point, default 3;
+# FIRST_PER_POINT first deliveries per point, default 48)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 KW_TOP_SRCDIR=$top
 KW_TOP_BUILDDIR=$(cd "${1:-$top}" && pwd)
 export KW_TOP_SRCDIR KW_TOP_BUILDDIR
-N_ENROLL=${N_ENROLL:-10}
-N_DELIVER=${N_DELIVER:-20}
-N_SIGN=${N_SIGN:-30}
-KMS_TEST_LIMIT=900
-now() { date +%s.%N; }
-rate() { python3 -c "import sys; print('%.1f' % (float(sys.argv[1]) / (float(sys.argv[3]) - float(sys.argv[2]))))" "$@"; }
+SECONDS_PER=${SECONDS:-3}
+FIRST_PER=${FIRST_PER_POINT:-48}
+CLIENTS="1 2 4 8 16"
+KMS_TEST_LIMIT=1800
+KMS_POOL_SIZE=$((FIRST_PER * 5 + 16))
+KMS_EXTRA_CONF='[validation]
+per_client = 1000000
+per_address = 1000000
+[server]
+max_per_client = 256'
+. "$top/tests/kms/kms-env.sh"
+BC="python3 $top/kms/bench_client.py"
+kms_env_up
 
-run_env() { # pool size -> sets up a deployment
-	KMS_POOL_SIZE=$1
-	KMS_EXTRA_CONF='[validation]
-per_client = 100000
-per_address = 100000'
-	. "$top/tests/kms/kms-env.sh"
-	kms_env_up
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/eph.pem" 2>/dev/null
+printf '{"ephemeral_key":"%s"}' "$(openssl pkey -in "$T/eph.pem" -pubout -outform DER |
+	base64 -w0)" > "$T/deliver.json"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+	-subj /CN=b -out "$T/b.csr" 2>/dev/null
+python3 -c 'import json,sys; print(json.dumps({"csr": open(sys.argv[1]).read()}))' \
+	"$T/b.csr" > "$T/sign.json"
+
+echo "setting up: one enrolled user, $((FIRST_PER * 5)) validated new users, the key pool" >&2
+S=$(session bench@bench.test)
+api POST /v1/keys/delivery "$(cat "$T/deliver.json")" "$S" > /dev/null
+[ "$(status)" = 200 ] || fail "first delivery of the bench user"
+$BC sessions --url "$FRONT" --ca "$FRONT_CERT" --maildir "$T/mail" --prefix new \
+	--count $((FIRST_PER * 5)) > "$T/sessions" || fail "cannot make sessions"
+for i in $(seq 1200); do
+	lvl=$(api GET /v1/health | json_get pool)
+	[ "$lvl" -ge $((FIRST_PER * 5)) ] && break
+	sleep 1
+done
+echo "pool: $lvl keys" >&2
+
+run() { # op clients [extra args] -> JSON line appended to $T/results
+	op=$1 n=$2
+	shift 2
+	$BC "$op" --url "$FRONT" --ca "$FRONT_CERT" --clients "$n" --seconds "$SECONDS_PER" "$@" \
+		>> "$T/results"
+	tail -1 "$T/results" >&2
 }
-
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out /tmp/kw-bench-eph.$$ 2>/dev/null
-EPH=$(openssl pkey -in /tmp/kw-bench-eph.$$ -pubout -outform DER | base64 -w0)
-rm -f /tmp/kw-bench-eph.$$
-
-# burst N PATH BODYFILE TOKEN STATUS: N POSTs over one keep-alive connection
-burst() {
-	urls=$(for i in $(seq "$1"); do printf '%s%s ' "$FRONT" "$2"; done)
-	# shellcheck disable=SC2086
-	curl -s --max-time 600 --cacert "$FRONT_CERT" -H "Authorization: Bearer $4" \
-		-H 'Content-Type: application/json' --data-binary @"$3" \
-		-w '%{stderr}%{http_code}\n' $urls > /dev/null 2> "$T/codes" || true
-	[ "$(grep -c "^$5\$" "$T/codes")" = "$1" ] || fail "burst $2: $(sort "$T/codes" | uniq -c)"
-}
-
-enroll_n() { # prefix: validate N new users (untimed), then time the whole
-	# enrollment (validation + first delivery) and the first delivery alone
-	printf '{"ephemeral_key":"%s"}' "$EPH" > "$T/d.json"
-	: > "$T/sessions"
-	t0=$(now)
-	for i in $(seq "$N_ENROLL"); do
-		session "$1$i@bench.test" >> "$T/sessions"
-	done
-	t1=$(now)
-	while read -r S; do
-		curl -s --max-time 60 --cacert "$FRONT_CERT" -H "Authorization: Bearer $S" \
-			-H 'Content-Type: application/json' --data-binary @"$T/d.json" \
-			-o /dev/null -w '%{http_code}\n' "$FRONT/v1/keys/delivery" >> "$T/codes1"
-	done < "$T/sessions"
-	t2=$(now)
-	[ "$(grep -c '^200$' "$T/codes1")" = "$N_ENROLL" ] || fail "first deliveries"
-	echo "$(rate "$N_ENROLL" "$t0" "$t2") $(rate "$N_ENROLL" "$t1" "$t2")"
-}
-
-# pool on: wait until the pool holds N_ENROLL keys
-(
-	run_env "$N_ENROLL"
-	for i in $(seq 600); do
-		lvl=$(api GET /v1/health | json_get pool)
-		[ "$lvl" -ge "$N_ENROLL" ] && break
-		sleep 0.5
-	done
-	echo "enroll_pool_on $(enroll_n p)" > /tmp/kw-bench-res.$$
-	S=$(session p1@bench.test)
-	printf '{"ephemeral_key":"%s"}' "$EPH" > "$T/d.json"
-	t0=$(now)
-	burst "$N_DELIVER" /v1/keys/delivery "$T/d.json" "$S" 200
-	echo "deliver $(rate "$N_DELIVER" "$t0" "$(now)")" >> /tmp/kw-bench-res.$$
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
-		-subj /CN=b -out "$T/b.csr" 2>/dev/null
-	python3 -c 'import json,sys; print(json.dumps({"csr": open(sys.argv[1]).read()}))' \
-		"$T/b.csr" > "$T/csr.json"
-	t0=$(now)
-	burst "$N_SIGN" /v1/certs/sign "$T/csr.json" "$S" 201
-	echo "sign $(rate "$N_SIGN" "$t0" "$(now)")" >> /tmp/kw-bench-res.$$
-)
-(
-	run_env 0
-	echo "enroll_pool_off $(enroll_n q)" >> /tmp/kw-bench-res.$$
-)
+: > "$T/results"
+k=0
+for n in $CLIENTS; do
+	run sign "$n" --session "$S" --body "$T/sign.json"
+	sed -n "$((k * FIRST_PER + 1)),$(((k + 1) * FIRST_PER))p" "$T/sessions" > "$T/s.$n"
+	run first "$n" --sessions "$T/s.$n" --body "$T/deliver.json" --seconds 120
+	run deliver "$n" --session "$S" --body "$T/deliver.json"
+	run directory "$n" --email bench@bench.test
+	k=$((k + 1))
+done
 ossl=$(openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6}')
-res() { awk -v k="$1" -v f="${2:-2}" '$1 == k {print $f}' /tmp/kw-bench-res.$$; }
-cat <<EOT
-keyward-kmsd benchmark ($(nproc) cores, SoftHSMv2, RSA-2048 escrow and CA keys;
-enrollments: one curl process per step, each with its own TLS handshake;
-deliveries and issuance: one keep-alive connection, requests in sequence)
-  enrollments/s, pool on  (validation, mail, first delivery):       $(res enroll_pool_on)
-  enrollments/s, pool off (RSA-2048 keygen in the request):         $(res enroll_pool_off)
-  first deliveries/s (key creation + escrow + delivery), pool on:  $(res enroll_pool_on 3)
-  first deliveries/s, pool off:                                    $(res enroll_pool_off 3)
-  deliveries/s (recover from 2 share servers, re-wrap in the HSM):   $(res deliver)
-  CA issuance/s (CSR -> signing certificate, signed in the HSM):     $(res sign)
-  openssl speed rsa2048 sign/s (one core, the CA's ceiling):        $ossl
-EOT
-rm -f /tmp/kw-bench-res.$$
+cores=$(nproc)
+python3 - "$T/results" "$ossl" "$cores" <<'EOP'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+ossl, cores = float(sys.argv[2]), int(sys.argv[3])
+names = {"sign": "CA issuance", "first": "first key delivery, new user",
+         "deliver": "repeat delivery", "directory": "directory lookup"}
+print("keyward-kmsd benchmark: %d cores, SoftHSMv2, RSA-2048 CA and escrow keys, "
+      "server.threads = %d" % (cores, cores))
+print("openssl speed rsa2048 (same run): %.0f sign/s per core, x %d cores = %.0f"
+      % (ossl, cores, ossl * cores))
+print()
+print("| operation | " + " | ".join("%d cl." % c for c in (1, 2, 4, 8, 16)) +
+      " | best req/s | p99 at 16 clients | errors |")
+print("|---|" + "---|" * 8)
+for op in ("sign", "first", "deliver", "directory"):
+    rs = {r["clients"]: r for r in rows if r["op"] == op}
+    best = max(r["rps"] for r in rs.values())
+    print("| %s | %s | %.0f | %.0f ms | %d |" % (
+        names[op], " | ".join("%.0f" % rs[c]["rps"] for c in (1, 2, 4, 8, 16)), best,
+        rs[16]["p99_ms"], sum(r["errors"] for r in rs.values())))
+print()
+print("CA issuance, best: %.0f %% of openssl sign/s x cores" % (
+    100.0 * max(r["rps"] for r in rows if r["op"] == "sign") / (ossl * cores)))
+EOP

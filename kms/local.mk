@@ -39,10 +39,11 @@ kms_keyward_kmsd_LDADD = kms/libkmsd.la src/libkeyward.la $(KMS_DEP_LIBS)
 
 KMS_SH_TESTS = tests/kms/kms-init.sh tests/kms/kms-validation.sh \
 	tests/kms/kms-password.sh tests/kms/kms-issue.sh tests/kms/kms-delivery.sh \
-	tests/kms/kms-crl.sh tests/kms/kms-scan.sh tests/kms/kms-p256.sh
+	tests/kms/kms-crl.sh tests/kms/kms-scan.sh tests/kms/kms-p256.sh \
+	tests/kms/kms-service.sh tests/kms/kms-audit-full.sh tests/kms/kms-crash.sh
 TESTS += $(KMS_SH_TESTS)
 EXTRA_DIST += $(KMS_SH_TESTS) tests/kms/kms-env.sh tests/kms/smtp_sink.py \
-	tests/kms/scan_keys.py kms/bench-kms.sh
+	tests/kms/scan_keys.py tests/kms/abuse.py kms/bench-kms.sh kms/bench_client.py
 
 # cmocka unit tests of kms internals
 KMS_UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(KMS_DEP_CFLAGS)

@@ -10,13 +10,15 @@ KWKMS=$KW_TOP_BUILDDIR/kms/kwkms-tool
 SINK=$KW_TOP_SRCDIR/tests/kms/smtp_sink.py
 T=$(mktemp -d "${TMPDIR:-/tmp}/kw-kms-test.XXXXXX")
 PIDS=""
-: "${KMS_TEST_LIMIT:=240}"
+: "${KMS_TEST_LIMIT:=600}"
 
 kms_cleanup() {
 	# the watchdog's sleep first (it would outlive its subshell)
 	[ -z "${WATCHDOG:-}" ] || for p in $(ps -o pid= --ppid "$WATCHDOG"); do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	# a file system the test mounted (its own mount namespace)
+	[ -z "${KMS_UMOUNT:-}" ] || umount -l "$KMS_UMOUNT" 2>/dev/null || true
 	# sanitizer builds: a report from any server fails the test
 	if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log 2>/dev/null; then
 		grep -h -A20 -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log >&2
@@ -50,7 +52,7 @@ kms_env_write() {
 	FRONT=https://127.0.0.1:$FRONT_PORT
 	python3 "$SINK" --dir "$T/mail" --port-file "$T/smtp.port" --lifetime "$KMS_TEST_LIMIT" &
 	PIDS="$PIDS $!"
-	for i in $(seq 50); do [ -f "$T/smtp.port" ] && break; sleep 0.1; done
+	for i in $(seq 300); do [ -f "$T/smtp.port" ] && break; sleep 0.1; done
 	[ -f "$T/smtp.port" ] || fail "SMTP sink did not start"
 	SMTP_PORT=$(cat "$T/smtp.port")
 	for n in 1 2; do
@@ -98,7 +100,7 @@ kms_env_init() {
 }
 
 wait_health() { # url cert
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		if curl -sf --max-time 2 --cacert "$2" "$1/v1/health" >/dev/null 2>&1; then
 			return 0
 		fi
