@@ -84,7 +84,7 @@ piv_use_ext(const kw_piv *p, const kw_apdu *a, bool want_out)
 
 /* May a command sent as one extended APDU be sent again, short? Only when
  * the card's status word says it did not execute it because of its length
- * encoding. ISO 7816-4 (5.6, table 6) splits errors into execution errors
+ * encoding. ISO 7816-4 (status bytes) splits errors into execution errors
  * (SW1 64, 65: the card tried, and 65xx says its memory changed) and
  * checking errors (SW1 67-6F: refused before processing). Of the checking
  * errors only 6700 (wrong length) can be about the encoding: it is what a
@@ -129,7 +129,8 @@ piv_xfer_once(kw_piv *p, kw_apdu *a, kw_buf *out, uint16_t *sw)
  * chained command (CLA bit 10) may leave the first links on the card, which
  * would take the next command's links as more of the same chain (6A80, or a
  * signature over the concatenation). SELECT is not a link of that chain:
- * the card ends the chain (ISO 7816-4 5.3.3) and the applet stays selected.
+ * the card ends the chain (ISO 7816-4 command chaining) and the applet
+ * stays selected.
  * Whether a card keeps its PIN state over a SELECT of the selected applet
  * varies, so when this object had verified the PIN it asks the card (VERIFY
  * without data sends no PIN): still verified -> the original error; not ->
