@@ -17,8 +17,9 @@ kwp11_rv(kw_rv rv)
 	case KW_ERR_INS_UNKNOWN:
 		return CKR_FUNCTION_NOT_SUPPORTED;
 	case KW_ERR_CARD_REMOVED:
-	case KW_ERR_CARD_RESET:
 		return CKR_DEVICE_REMOVED;
+	case KW_ERR_CARD_RESET:
+		return CKR_DEVICE_ERROR;   /* sessions kept (kwp11_token_fail) */
 	case KW_ERR_NO_CARD:
 	case KW_ERR_NO_READER:
 		return CKR_TOKEN_NOT_PRESENT;

@@ -290,9 +290,14 @@ kwp11_token_fail(kwp11_token *tok, kw_rv rv)
 {
 	switch (rv) {
 	case KW_ERR_CARD_RESET:
-		/* reset under us: the operation is lost, the sessions are not */
-		(void)token_recover(tok);
-		return CKR_DEVICE_REMOVED;
+		/* Reset under us (by another process, or the PIV client ending a
+		 * broken command chain): the operation is lost and so are the
+		 * logins, the sessions are not. CKR_DEVICE_ERROR is allowed for
+		 * every function and, unlike CKR_DEVICE_REMOVED, does not tell the
+		 * application that its sessions are gone; the next private
+		 * operation gives CKR_USER_NOT_LOGGED_IN. If the token did not come
+		 * back as itself it is lost. */
+		return token_recover(tok) ? CKR_DEVICE_ERROR : CKR_DEVICE_REMOVED;
 	case KW_ERR_CARD_REMOVED:
 	case KW_ERR_SERVICE_GONE:
 	case KW_ERR_NO_CARD:

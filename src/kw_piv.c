@@ -82,11 +82,32 @@ piv_use_ext(const kw_piv *p, const kw_apdu *a, bool want_out)
 	    (a->data_len > 255 || (want_out && piv_long_answer(a->ins)));
 }
 
-/* The card or reader refused an extended APDU: not executed, resend. */
+/* May a command sent as one extended APDU be sent again, short? Only when
+ * the card's status word says it did not execute it because of its length
+ * encoding. ISO 7816-4 (status bytes) splits errors into execution errors
+ * (SW1 64, 65: the card tried, and 65xx says its memory changed) and
+ * checking errors (SW1 67-6F: refused before processing). Of the checking
+ * errors only 6700 (wrong length) can be about the encoding: it is what a
+ * card without extended-length support answers. 6D00 (INS not supported)
+ * and 6E00 (CLA not supported) do not depend on Lc/Le: the short command
+ * gets the same answer (a YubiKey before 5.3 answers GET METADATA 6D00),
+ * so a resend would only cost an APDU and wrongly drop extended APDUs for
+ * good. A transport or framing error in the answer (lost frame, garbage,
+ * timeout, ambiguous PC/SC error) says nothing about execution: the card
+ * may have signed or generated already, so it is never a reason to resend
+ * (issue 9: a token signed twice). */
 static bool
 piv_ext_refused(kw_rv rv, uint16_t sw)
 {
-	return (rv == KW_OK && sw == 0x6700) || rv == KW_ERR_TRANSPORT || rv == KW_ERR_PROTOCOL;
+	return rv == KW_OK && sw == 0x6700;
+}
+
+/* Errors of the link to the card (not of the card's answer, not a removal
+ * or reset, which the transport reports and which end the card session). */
+static bool
+piv_link_error(kw_rv rv)
+{
+	return rv == KW_ERR_TIMEOUT || rv == KW_ERR_PROTOCOL || rv == KW_ERR_TRANSPORT;
 }
 
 static kw_rv
@@ -104,31 +125,85 @@ piv_xfer_once(kw_piv *p, kw_apdu *a, kw_buf *out, uint16_t *sw)
 	return rv;
 }
 
+/* End a command chain the card may still hold. A link error inside a
+ * chained command (CLA bit 10) may leave the first links on the card, which
+ * would take the next command's links as more of the same chain (6A80, or a
+ * signature over the concatenation). SELECT is not a link of that chain:
+ * the card ends the chain (ISO 7816-4 command chaining) and the applet
+ * stays selected.
+ * Whether a card keeps its PIN state over a SELECT of the selected applet
+ * varies, so when this object had verified the PIN it asks the card (VERIFY
+ * without data sends no PIN): still verified -> the original error; not ->
+ * KW_ERR_CARD_RESET, the transport's "card there, logins lost" (the caller
+ * keeps its sessions, forgets its logins, never resends the PIN). If the
+ * SELECT fails too, the reset is tried again before the next command. */
+static kw_rv
+piv_chain_reset(kw_piv *p, kw_rv err)
+{
+	bool had_pin = p->pin_verified;
+	kw_rv rv;
+
+	p->chain_dirty = false;
+	if ((rv = kw_piv_select(p)) != KW_OK) {
+		kw_debug("piv: SELECT to end a broken chain: %s", kw_strerror(rv));
+		if (piv_link_error(rv))
+			p->chain_dirty = true;
+		return err != KW_OK ? err : rv;
+	}
+	kw_debug("piv: broken command chain ended with SELECT");
+	if (!had_pin)
+		return err;
+	if ((rv = kw_piv_pin_status(p, KW_PIV_REF_PIN, NULL)) == KW_OK)
+		return err;
+	if (piv_link_error(rv)) {
+		p->chain_dirty = true;
+		return err != KW_OK ? err : rv;
+	}
+	kw_info("piv: the card forgot the PIN when the broken chain was ended");
+	p->pin_verified = false;
+	return KW_ERR_CARD_RESET;
+}
+
 /* One exchange; out (optional) replaced by the response data. */
 static kw_rv
 piv_xfer(kw_piv *p, kw_apdu *a, kw_buf *out, uint16_t *swp)
 {
 	uint16_t sw = 0;
+	bool ext = false, switched = false;
 	kw_rv rv;
 
 	if (swp != NULL)
 		*swp = 0;
 	if (p == NULL)
 		return KW_ERR_ARG;
+	if (p->chain_dirty && (rv = piv_chain_reset(p, KW_OK)) != KW_OK)
+		return rv;
 	if (piv_use_ext(p, a, out != NULL)) {
 		a->flags |= KW_APDU_F_EXTENDED;
 		a->le = out != NULL ? 65536 : 0;
+		ext = true;
 		rv = piv_xfer_once(p, a, out, &sw);
 		if (!piv_ext_refused(rv, sw))
 			goto done;
-		kw_info("piv: extended APDU refused (%s, SW %04X): short APDUs from now on",
-		    kw_strerror(rv), sw);
+		kw_info("piv: extended APDU refused (SW %04X): short APDUs from now on", sw);
 		p->ext_refused = true;
 		a->flags &= ~(unsigned)KW_APDU_F_EXTENDED;
+		ext = false;
+		switched = true;
 	}
 	a->le = out != NULL ? 256 : 0;
 	rv = piv_xfer_once(p, a, out, &sw);
+	if (switched && rv == KW_OK && sw == 0x6700) {
+		/* refused short too: the command's length was wrong, not its encoding */
+		kw_info("piv: 6700 to the short command too: extended APDUs stay in use");
+		p->ext_refused = false;
+	}
 done:
+	if (piv_link_error(rv) && !ext && a->data_len > 255)
+		rv = piv_chain_reset(p, rv);
+	else if (rv == KW_ERR_CARD_RESET || rv == KW_ERR_CARD_REMOVED || rv == KW_ERR_NO_CARD ||
+	    rv == KW_ERR_SERVICE_GONE)
+		p->pin_verified = false;
 	if (rv == KW_OK)
 		rv = kw_sw_to_rv(sw);
 	if (rv != KW_OK && out != NULL)

@@ -96,9 +96,15 @@ kw_transport *kw_piv_transport(kw_piv *p);
  * AUTHENTICATE, GENERATE, metadata, attestation, and command data over 255
  * bytes): one exchange instead of chaining and GET RESPONSE. Off by
  * default; effective only on transports with KW_TRANSPORT_EXTENDED. The
- * first refusal (6700, or a transport error on an extended APDU) switches
- * this object back to short APDUs for good and resends the command short.
- * kw_piv_extended() tells whether extended APDUs are in use. */
+ * first refusal (SW 6700: not executed) switches this object back to short
+ * APDUs for good and resends the command short (unless the short command
+ * gets 6700 too). A transport or framing error in the answer is returned
+ * as it is: the command may have run, so it is never resent, and extended
+ * APDUs stay on. After such an error inside a chained command the applet is
+ * re-selected to end the chain on the card; if the card then reports the
+ * PIN no longer verified, the command returns KW_ERR_CARD_RESET (logins
+ * lost, card still there). kw_piv_extended() tells whether extended APDUs
+ * are in use. */
 void kw_piv_set_extended(kw_piv *p, bool on);
 bool kw_piv_extended(const kw_piv *p);
 

@@ -7,7 +7,9 @@
 struct kw_piv {
 	kw_transport *t;
 	bool ext;          /* kw_piv_set_extended(): extended APDUs wanted */
-	bool ext_refused;  /* the card or reader refused one: short from now on */
+	bool ext_refused;  /* the card refused one (6700): short from now on */
+	bool chain_dirty;  /* a chain broke and SELECT failed: end it first */
+	bool pin_verified; /* a VERIFY of the PIN succeeded since the last reset */
 };
 
 /* PIV instructions. */

@@ -45,6 +45,8 @@ kw_piv_verify(kw_piv *p, uint8_t ref, const uint8_t *pin, size_t len, int *tries
 	if ((rv = piv_pad(pin, len, data)) == KW_OK) {
 		rv = kw_piv_cmd(p, KW_PIV_INS_VERIFY, 0x00, ref, data, sizeof(data), NULL, &sw);
 		piv_set_tries(tries_left, sw);
+		if (rv == KW_OK)
+			p->pin_verified = true;
 	}
 	kw_memzero(data, sizeof(data));
 	return rv;
@@ -62,6 +64,8 @@ kw_piv_pin_status(kw_piv *p, uint8_t ref, int *tries_left)
 		return KW_ERR_ARG;
 	rv = kw_piv_cmd(p, KW_PIV_INS_VERIFY, 0x00, ref, NULL, 0, NULL, &sw);
 	piv_set_tries(tries_left, sw);
+	if (rv == KW_OK)
+		p->pin_verified = true;
 	return rv;
 }
 

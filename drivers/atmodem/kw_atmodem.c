@@ -15,6 +15,8 @@
 #include "uicc/kw_uicc.h"
 
 #define AT_MAX_LINES 64          /* lines per command (URCs included) */
+#define AT_RESYNC_MAX_LINES 512  /* lines discarded while resynchronising */
+#define AT_MARKER_KINDS 4        /* distinct resync markers in turn */
 #define AT_CMD_MAX (KW_AT_MAX_APDU * 2 + 64)
 #define AT_PIV_AID "A000000308000010000100"
 
@@ -26,7 +28,10 @@ typedef struct at_tr {
 	bool open;               /* a session / channel is open */
 	unsigned long sid;       /* +CGLA session id (opaque) */
 	int channel;             /* +CSIM mode: the logical channel */
-	bool dirty;              /* a command failed half-way: flush first */
+	bool dirty;              /* a command ended without its final result
+	                          * code: resynchronise before the next one */
+	unsigned resyncs;        /* markers sent (selects the next one) */
+	const char *marker;      /* the query of the marker: "+CMEE?" or "+CPIN?" */
 	pid_t pid;               /* the process that opened it */
 	struct at_tr *next;
 } at_tr;
@@ -61,6 +66,9 @@ at_unregister(at_tr *m)
 	pthread_mutex_unlock(&at_lock);
 }
 
+/* Kinds of command, for their time bound (at_bound). */
+enum { AT_CTRL, AT_SIM, AT_KEYGEN };
+
 /* The outcome of one command. */
 typedef struct at_result {
 	kw_at_kind final;        /* KW_AT_OK, KW_AT_ERROR or KW_AT_CME */
@@ -81,22 +89,129 @@ at_timeout(void)
 	return (int)v;
 }
 
-/* Send `cmd` and read lines until a final result code. */
+/* The bound of one command (kw_atmodem.h): the modem's own commands are
+ * answered without the SIM, key generation takes the card long. */
+static int
+at_bound(const at_tr *m, int kind)
+{
+	if (kind == AT_CTRL)
+		return m->timeout_ms < KW_ATMODEM_CTRL_TIMEOUT_MS ? m->timeout_ms :
+		    KW_ATMODEM_CTRL_TIMEOUT_MS;
+	if (kind == AT_KEYGEN)
+		return m->timeout_ms > KW_ATMODEM_KEYGEN_TIMEOUT_MS ? m->timeout_ms :
+		    KW_ATMODEM_KEYGEN_TIMEOUT_MS;
+	return m->timeout_ms;
+}
+
+/* The resync marker number n: k = 1 + n % AT_MARKER_KINDS copies of one
+ * query on one command line ("AT+CMEE?;+CMEE?", V.250 5.4.2), answered with
+ * exactly k information lines and one OK. An answer with another count
+ * belongs to an earlier marker whose reply was itself late. */
+static unsigned
+at_marker(const at_tr *m, unsigned n, char *out, size_t outsz)
+{
+	unsigned k = 1 + n % AT_MARKER_KINDS, i;
+
+	snprintf(out, outsz, "AT%s", m->marker);
+	for (i = 1; i < k; i++) {
+		strncat(out, ";", outsz - strlen(out) - 1);
+		strncat(out, m->marker, outsz - strlen(out) - 1);
+	}
+	return k;
+}
+
+/* Resynchronise after a command that ended without its final result code
+ * (timeout, garbage, too many lines). Its reply may still be on the way:
+ * a late "+CGLA: ..." and "OK" would be read as the answer to the next
+ * command, and every later answer would be off by one. Send a marker and
+ * discard everything up to the marker's own reply. A modem executes command
+ * lines in order, so the late reply (and the replies of earlier markers)
+ * comes before it; and a plain "AT" would not do: its OK looks like the OK
+ * that ends a late +CGLA reply, hence a query with a counted number of
+ * information lines. Bytes still arriving after the marker's OK are dropped
+ * too. Bounded by the control timeout; on failure the next command tries
+ * again. */
 static kw_rv
-at_exec(at_tr *m, const char *cmd, const kw_at_expect *ex, at_result *res)
+at_resync(at_tr *m)
+{
+	char cmd[64], line[KW_AT_MAX_LINE + 1];
+	kw_at_expect ex = { cmd, NULL, false };
+	int64_t t0 = kw_at_now_ms(), deadline = t0 + at_bound(m, AT_CTRL);
+	unsigned want, seen = 0, dropped = 0, n;
+	char pfx[16];
+	size_t len;
+	int cme;
+	kw_rv rv;
+
+	kw_at_port_flush(m->port);
+	want = at_marker(m, m->resyncs++, cmd, sizeof(cmd));
+	snprintf(pfx, sizeof(pfx), "%.*s:", (int)strlen(m->marker) - 1, m->marker);
+	ex.prefix = pfx;
+	if ((rv = kw_at_port_write(m->port, cmd, strlen(cmd), deadline)) != KW_OK ||
+	    (rv = kw_at_port_write(m->port, "\r", 1, deadline)) != KW_OK)
+		goto fail;
+	for (n = 0; n < AT_RESYNC_MAX_LINES; n++) {
+		rv = kw_at_port_read_line(m->port, line, sizeof(line), &len, deadline);
+		if (rv == KW_ERR_PROTOCOL) {   /* an overlong line: junk */
+			seen = 0;
+			dropped++;
+			continue;
+		}
+		if (rv != KW_OK)
+			goto fail;
+		switch (kw_at_classify(kw_view_make(line, len), &ex, &cme)) {
+		case KW_AT_INFO:
+			seen++;
+			break;
+		case KW_AT_OK:
+			if (seen == want) {
+				kw_at_port_flush(m->port);
+				m->dirty = false;
+				kw_info("modem: %.200s resynchronised in %lld ms (%u lines dropped)",
+				    m->path, (long long)(kw_at_now_ms() - t0), dropped);
+				rv = KW_OK;
+				goto done;
+			}
+			seen = 0;   /* the end of some other reply */
+			dropped++;
+			break;
+		case KW_AT_ERROR:
+		case KW_AT_CME:
+			seen = 0;
+			dropped++;
+			break;
+		case KW_AT_EMPTY:
+			break;
+		default:   /* a late +CGLA reply, echo, URC, garbage */
+			dropped++;
+			break;
+		}
+	}
+	rv = KW_ERR_PROTOCOL;
+fail:
+	kw_warn("modem: %.200s: no answer to the resync marker (%s)", m->path, kw_strerror(rv));
+done:
+	kw_memzero(line, sizeof(line));
+	return rv;
+}
+
+/* Send `cmd` and read lines until a final result code, within the bound
+ * of its kind. */
+static kw_rv
+at_exec(at_tr *m, const char *cmd, int kind, const kw_at_expect *ex, at_result *res)
 {
 	char line[KW_AT_MAX_LINE + 1];
-	int64_t deadline = kw_at_now_ms() + m->timeout_ms;
+	int bound = at_bound(m, kind);
+	int64_t deadline;
 	size_t len;
 	unsigned n;
 	kw_at_kind k;
 	kw_rv rv;
 
 	memset(res, 0, sizeof(*res));
-	if (m->dirty) {
-		kw_at_port_flush(m->port);
-		m->dirty = false;
-	}
+	if (m->dirty && (rv = at_resync(m)) != KW_OK)
+		return rv;
+	deadline = kw_at_now_ms() + bound;
 	m->dirty = true;   /* until the final result code arrives */
 	if ((rv = kw_at_port_write(m->port, cmd, strlen(cmd), deadline)) != KW_OK ||
 	    (rv = kw_at_port_write(m->port, "\r", 1, deadline)) != KW_OK)
@@ -136,7 +251,7 @@ at_exec(at_tr *m, const char *cmd, const kw_at_expect *ex, at_result *res)
 	rv = KW_ERR_PROTOCOL;
 fail:
 	if (rv == KW_ERR_TIMEOUT)
-		kw_warn("modem: no reply from %.200s within %d ms", m->path, m->timeout_ms);
+		kw_warn("modem: no reply from %.200s within %d ms", m->path, bound);
 	else if (rv == KW_ERR_SERVICE_GONE)
 		kw_warn("modem: %.200s went away", m->path);
 done:
@@ -164,13 +279,13 @@ at_fail(const at_tr *m, const char *what, const at_result *res)
 }
 
 static kw_rv
-at_simple(at_tr *m, const char *cmd)
+at_simple(at_tr *m, const char *cmd, int kind)
 {
 	kw_at_expect ex = { cmd, NULL, false };
 	at_result res;
 	kw_rv rv;
 
-	if ((rv = at_exec(m, cmd, &ex, &res)) != KW_OK)
+	if ((rv = at_exec(m, cmd, kind, &ex, &res)) != KW_OK)
 		return rv;
 	return res.final == KW_AT_OK ? KW_OK : at_fail(m, cmd, &res);
 }
@@ -189,7 +304,8 @@ at_apdu(at_tr *m, bool cgla, const uint8_t *cmd, size_t len, uint8_t *resp, size
 	if ((rv = kw_at_format_apdu(line, sizeof(line), cgla, m->sid, cmd, len)) != KW_OK)
 		goto done;
 	ex.cmd = line;
-	if ((rv = at_exec(m, line, &ex, &res)) != KW_OK)
+	/* GENERATE ASYMMETRIC KEY PAIR (INS 47): seconds to a minute on a card */
+	if ((rv = at_exec(m, line, cmd[1] == 0x47 ? AT_KEYGEN : AT_SIM, &ex, &res)) != KW_OK)
 		goto done;
 	if (res.final != KW_AT_OK) {
 		rv = res.final == KW_AT_ERROR ? KW_ERR_TRANSPORT :
@@ -251,7 +367,7 @@ at_ccho(at_tr *m)
 	at_result res;
 	kw_rv rv;
 
-	if ((rv = at_exec(m, cmd, &ex, &res)) != KW_OK)
+	if ((rv = at_exec(m, cmd, AT_SIM, &ex, &res)) != KW_OK)
 		return rv;
 	if (res.final == KW_AT_CME && res.cme == 4)
 		return KW_ERR_NOT_SUPPORTED;   /* no +CCHO: the +CSIM fallback */
@@ -299,7 +415,7 @@ at_session_close(at_tr *m)
 		return;
 	}
 	snprintf(cmd, sizeof(cmd), "AT+CCHC=%lu", m->sid);
-	(void)at_simple(m, cmd);
+	(void)at_simple(m, cmd, AT_SIM);
 }
 
 static kw_rv
@@ -308,17 +424,20 @@ at_init(at_tr *m)
 	kw_rv rv;
 
 	/* The first AT may meet leftovers of an earlier user: allow two. */
-	if ((rv = at_simple(m, "AT")) != KW_OK && rv != KW_ERR_TIMEOUT &&
+	if ((rv = at_simple(m, "AT", AT_CTRL)) != KW_OK && rv != KW_ERR_TIMEOUT &&
 	    rv != KW_ERR_SERVICE_GONE)
-		rv = at_simple(m, "AT");
+		rv = at_simple(m, "AT", AT_CTRL);
 	if (rv != KW_OK) {
 		kw_err("modem: %.200s does not answer AT commands (%s)", m->path, kw_strerror(rv));
 		return rv;
 	}
-	if ((rv = at_simple(m, "ATE0")) != KW_OK)
+	if ((rv = at_simple(m, "ATE0", AT_CTRL)) != KW_OK)
 		return rv;
-	if (at_simple(m, "AT+CMEE=1") != KW_OK)
+	m->marker = "+CMEE?";
+	if (at_simple(m, "AT+CMEE=1", AT_CTRL) != KW_OK) {
 		kw_debug("modem: AT+CMEE=1 refused; errors will be plain ERROR");
+		m->marker = "+CPIN?";   /* TS 27.007 8.3: every SIM modem has it */
+	}
 	return at_session_open(m);
 }
 
@@ -340,6 +459,7 @@ at_open(const char *rest, void **ctx)
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return KW_ERR_NOMEM;
 	m->timeout_ms = at_timeout();
+	m->marker = "+CMEE?";
 	if ((m->path = strdup(rest)) == NULL) {
 		free(m);
 		return KW_ERR_NOMEM;

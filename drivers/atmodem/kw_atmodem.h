@@ -15,11 +15,21 @@
  * the `channel` op reports the real channel. close: AT+CCHC (or MANAGE
  * CHANNEL close through +CSIM).
  *
- * Every reply line is parsed by kw_at.c; URCs are skipped; a command has
- * a time bound (KEYWARD_MODEM_TIMEOUT_MS, default 20000): no reply ->
- * KW_ERR_TIMEOUT; the port vanishing -> KW_ERR_SERVICE_GONE (sticky);
- * garbage or overlong lines -> KW_ERR_PROTOCOL; +CME ERROR: n -> the kw_rv
- * of kw_at_cme_rv() with its text logged.
+ * Every reply line is parsed by kw_at.c; URCs are skipped. Every command
+ * has a time bound: a command that reaches the SIM (+CGLA, +CSIM, +CCHO,
+ * +CCHC) KEYWARD_MODEM_TIMEOUT_MS (default KW_ATMODEM_TIMEOUT_MS, 5 s); the
+ * modem's own commands (AT, ATE0, +CMEE, the resync marker) at most
+ * KW_ATMODEM_CTRL_TIMEOUT_MS (2 s), so a dead modem fails the open in 2 s;
+ * GENERATE ASYMMETRIC KEY PAIR (INS 47) KW_ATMODEM_KEYGEN_TIMEOUT_MS (60 s)
+ * or the user's bound if longer. No reply -> KW_ERR_TIMEOUT; the port
+ * vanishing -> KW_ERR_SERVICE_GONE (sticky); garbage or overlong lines ->
+ * KW_ERR_PROTOCOL; +CME ERROR: n -> the kw_rv of kw_at_cme_rv() with its
+ * text logged. After a command that ended without its final result code
+ * (timeout, garbage) the next command is preceded by a resynchronisation:
+ * a marker query (AT+CMEE?, repeated 1-4 times on one line so that each
+ * marker's reply is told from an earlier one's) whose reply ends everything
+ * that came before it, a late +CGLA reply included; nothing before it is
+ * taken for an answer.
  *
  * `list` reports "at:<port>" for each configured port that exists
  * (kw_config.h: modem_port, KEYWARD_MODEM_PORTS). */
@@ -32,7 +42,13 @@
 
 extern const kw_transport_ops kw_atmodem_ops;
 
-#define KW_ATMODEM_TIMEOUT_MS 20000
+/* Per-command bounds (see above). 5 s: a SIM-class chip signs with
+ * RSA-2048 in 0.5-1.5 s and with P-256 in 0.1-0.3 s, a modem adds tens of
+ * ms per command; 5 s is three times the slowest normal operation, and a
+ * modem that stops answering costs a user 5 s per operation, not a minute. */
+#define KW_ATMODEM_TIMEOUT_MS 5000
+#define KW_ATMODEM_CTRL_TIMEOUT_MS 2000
+#define KW_ATMODEM_KEYGEN_TIMEOUT_MS 60000
 
 /* The serial port: open + lock + termios, and bounded line I/O. */
 typedef struct kw_at_port kw_at_port;

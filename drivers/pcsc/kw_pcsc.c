@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <PCSC/reader.h>
 
@@ -25,6 +26,15 @@ typedef struct pcsc_tr {
 	int lock_timeout_ms;
 	char *reader;
 } pcsc_tr;
+
+static int64_t
+pcsc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int
 pcsc_lock_timeout(void)
@@ -129,6 +139,80 @@ pcsc_fail(pcsc_tr *p, const char *what, LONG rc)
 	return rv;
 }
 
+/* SCardTransmit codes that do not say what happened to the card. pcscd
+ * answers SCARD_E_NOT_TRANSACTED whenever the reader driver failed the
+ * exchange, which is what a card pulled during a command looks like (and
+ * also a glitch with the card still there); the others are the driver's or
+ * pcscd's "it failed" without a reason. */
+static bool
+pcsc_ambiguous(LONG rc)
+{
+	return rc == SCARD_E_NOT_TRANSACTED || rc == SCARD_W_UNRESPONSIVE_CARD ||
+	    rc == SCARD_F_UNKNOWN_ERROR || rc == SCARD_F_INTERNAL_ERROR ||
+	    rc == SCARD_E_UNEXPECTED || rc == SCARD_E_COMM_DATA_LOST;
+}
+
+/* Does the reader's state say the card is gone (or another one is in)? */
+static bool
+pcsc_state_gone(DWORD st, DWORD events0)
+{
+	if ((st & (SCARD_STATE_EMPTY | SCARD_STATE_UNAVAILABLE | SCARD_STATE_UNKNOWN |
+	    SCARD_STATE_MUTE)) != 0 || (st & SCARD_STATE_PRESENT) == 0)
+		return true;
+	/* pcsc-lite counts card events in the upper 16 bits: a change means
+	 * the card was pulled and put back (or replaced) meanwhile */
+	return (st >> 16) != (events0 >> 16);
+}
+
+/* After an ambiguous transmit error, or an answer too short to hold a status
+ * word: is the card still there? First the
+ * handle's view (SCardStatus: a removal or reset pcscd already knows about),
+ * then the reader's state (SCardGetStatusChange). pcscd polls readers that
+ * have no interrupt endpoint (vpcd among them) every 400 ms, so right after
+ * the failure it may still call a pulled card present: wait up to
+ * KW_PCSC_SETTLE_MS for the state to change. Only a card still present
+ * after that makes the error `if_present` (the command may or may not have
+ * run; never resent above); gone -> KW_ERR_CARD_REMOVED, at once for the
+ * caller, so the module reports CKR_DEVICE_REMOVED on this call. */
+static kw_rv
+pcsc_transmit_lost(pcsc_tr *p, const char *what, kw_rv if_present)
+{
+	BYTE atr[MAX_ATR_SIZE];
+	DWORD rlen = 0, state = 0, proto = 0, alen = sizeof(atr), events0;
+	SCARD_READERSTATE rs;
+	int64_t deadline = pcsc_now_ms() + KW_PCSC_SETTLE_MS, left;
+	LONG rc2;
+
+	kw_debug("pcsc: SCardTransmit on \"%.128s\": %s: is the card still there?", p->reader,
+	    what);
+	rc2 = SCardStatus(p->card, NULL, &rlen, &state, &proto, atr, &alen);
+	if (rc2 != SCARD_S_SUCCESS && kw_pcsc_rv(rc2, true) != KW_ERR_TRANSPORT)
+		return pcsc_fail(p, "SCardStatus", rc2);
+	if (rc2 == SCARD_S_SUCCESS && (state & SCARD_PRESENT) == 0)
+		goto gone;
+	memset(&rs, 0, sizeof(rs));
+	rs.szReader = p->reader;
+	rs.dwCurrentState = SCARD_STATE_UNAWARE;
+	if ((rc2 = SCardGetStatusChange(p->ctx, 0, &rs, 1)) != SCARD_S_SUCCESS)
+		return rc2 == SCARD_E_TIMEOUT ? if_present : pcsc_fail(p,
+		    "SCardGetStatusChange", rc2);
+	events0 = rs.dwEventState;
+	while (!pcsc_state_gone(rs.dwEventState, events0)) {
+		if ((left = deadline - pcsc_now_ms()) <= 0)
+			return if_present;   /* still there */
+		rs.dwCurrentState = rs.dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
+		rc2 = SCardGetStatusChange(p->ctx, (DWORD)left, &rs, 1);
+		if (rc2 == SCARD_E_TIMEOUT)
+			return if_present;
+		if (rc2 != SCARD_S_SUCCESS)
+			return pcsc_fail(p, "SCardGetStatusChange", rc2);
+	}
+gone:
+	kw_debug("pcsc: the card in \"%.128s\" is gone", p->reader);
+	pcsc_disconnect(p);
+	return KW_ERR_CARD_REMOVED;
+}
+
 static kw_rv
 pcsc_ensure_connected(pcsc_tr *p)
 {
@@ -228,10 +312,14 @@ pcsc_transmit(void *ctx, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
 	pci = p->proto == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0;
 	rlen = *resp_len > KW_MAX_RESPONSE ? KW_MAX_RESPONSE : (DWORD)*resp_len;
 	rc = SCardTransmit(p->card, pci, cmd, (DWORD)cmd_len, NULL, resp, &rlen);
+	if (rc != SCARD_S_SUCCESS && pcsc_ambiguous(rc))
+		return pcsc_transmit_lost(p, kw_pcsc_code_name(rc), KW_ERR_TRANSPORT);
 	if (rc != SCARD_S_SUCCESS)
 		return pcsc_fail(p, "SCardTransmit", rc);
-	if (rlen < 2 || rlen > *resp_len)
+	if (rlen > *resp_len)
 		return KW_ERR_PROTOCOL;
+	if (rlen < 2)   /* no status word: vpcd's answer when the card vanished */
+		return pcsc_transmit_lost(p, "answer without a status word", KW_ERR_PROTOCOL);
 	*resp_len = rlen;
 	return KW_OK;
 }

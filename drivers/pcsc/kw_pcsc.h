@@ -14,7 +14,14 @@
  * card removed -> KW_ERR_CARD_REMOVED (the next call reconnects if a card is
  * back; the caller must re-select and log in again); card reset by another
  * process -> the transport reconnects and reports KW_ERR_CARD_RESET once;
- * reader without card -> KW_ERR_NO_CARD; unknown reader -> KW_ERR_NO_READER. */
+ * reader without card -> KW_ERR_NO_CARD; unknown reader -> KW_ERR_NO_READER.
+ * A transmit that fails without saying why (SCARD_E_NOT_TRANSACTED, or an
+ * answer without a status word: a card pulled during the command looks
+ * like that) is followed by a presence
+ * check (SCardStatus, then the reader state, waiting up to
+ * KW_PCSC_SETTLE_MS for pcscd's poll to notice): gone ->
+ * KW_ERR_CARD_REMOVED; still there -> KW_ERR_TRANSPORT (KW_ERR_PROTOCOL for
+ * the short answer); the command may have run. */
 #ifndef KW_PCSC_H
 #define KW_PCSC_H
 
@@ -35,6 +42,10 @@ const char *kw_pcsc_code_name(long rc);
 /* Default bound on waiting for another process's PC/SC transaction; the
  * environment variable KEYWARD_PCSC_LOCK_TIMEOUT_MS overrides it. */
 #define KW_PCSC_LOCK_TIMEOUT_MS 15000
+
+/* How long an ambiguous transmit error waits for pcscd to report a removal:
+ * pcscd polls readers without an interrupt endpoint every 400 ms. */
+#define KW_PCSC_SETTLE_MS 600
 
 /* Every reader name (with or without a card), without the "pcsc:" prefix.
  * No reader at all is KW_OK with an empty list. */

@@ -8,6 +8,9 @@
 # the objects and signs/decrypts (checked with openssl). Each fault (garbage
 # line, ERROR mid-command, no reply, the port vanishing) gives a clear error
 # within a bounded time and no crash; the modem works again afterwards. A
+# late reply is not taken for the next answer (8 signatures in one process
+# verify), a garbage line inside a chained command does not spoil the next
+# signature. A
 # port ModemManager holds, or one locked by a live process, is refused with
 # a message that says so; a stale lock file is taken over. Finally the same
 # through keyward-testenv --token-kind modem --modem-quirks.
@@ -139,6 +142,51 @@ for f in garbage:'unexpected line' error-mid:'answered ERROR' \
 	fi
 	kw_pass "fault ${f%%:*}: clear error in ${t}s (status $st)"
 done
+
+# --- a late reply, a garbage line inside a chain: one process goes on ---------
+# Issue 9: a +CGLA answered after the timeout was read as the answer to the
+# next command, and every later answer was off by one for the life of the
+# process; a garbage line after the first link of a chained command left
+# that link on the card and the next signature was appended to it (6A80).
+# kw_p11_signloop signs in one process and verifies every signature.
+LOOP=$KW_TOP_BUILDDIR/tests/integration/kw_p11_signloop
+kw_need_file "$LOOP"
+signloop() { # OUT ARGS...
+	sl_out=$1
+	shift
+	KEYWARD_LOG=info timeout -k 5 120 env LD_PRELOAD="$SIM_PRELOAD" \
+		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 "$LOOP" --module "$SIM_MOD" \
+		--pin 123456 "$@" >"$sl_out" 2>"$sl_out.err" ||
+		{ cat "$sl_out" "$sl_out.err" >&2; kw_fail "kw_p11_signloop $*"; }
+}
+export KEYWARD_MODEM_TIMEOUT_MS=1000
+# the first ECDSA signature (9E) is answered 1.6 s late, after the 1 s timeout
+start_modem --modem-faults late --modem-fault-ins 87 --modem-late-ms 1600
+: >"$KW_TMP/modem.trace"
+signloop "$KW_TMP/late.out" --id 04 --count 9
+stop_modem || kw_fail "keyward-vcard --modem failed (late)"
+kw_grep '^round 1: sign CKR_DEVICE_ERROR' "$KW_TMP/late.out" "the late signature fails"
+n=$(grep -c '^round [2-9]: sign CKR_OK verified' "$KW_TMP/late.out")
+[ "$n" = 8 ] || { cat "$KW_TMP/late.out" >&2; kw_fail "after a late reply: $n of 8 signatures verified"; }
+kw_grep 'resynchronised' "$KW_TMP/late.out.err" "resync message"
+[ "$(grep -c '^> 0.87' "$KW_TMP/modem.trace")" = 9 ] ||
+	kw_fail "GENERAL AUTHENTICATE ran $(grep -c '^> 0.87' "$KW_TMP/modem.trace") times for 9 signatures"
+r2=$(sed -n 's/^round 2: .* \([0-9]*\) ms$/\1/p' "$KW_TMP/late.out")
+r9=$(sed -n 's/^round 9: .* \([0-9]*\) ms$/\1/p' "$KW_TMP/late.out")
+kw_pass "late +CGLA reply: 1 failure, then 8 of 8 signatures verify (first after it ${r2} ms, steady ${r9} ms)"
+
+# garbage instead of the reply to the 2nd link of an RSA-2048 signature (9A:
+# 266 bytes of data, two short APDUs: the first link is on the card)
+start_modem --modem-faults garbage --modem-fault-ins 87 --modem-fault-at 2
+: >"$KW_TMP/modem.trace"
+signloop "$KW_TMP/chain.out" --id 01 --count 3
+stop_modem || kw_fail "keyward-vcard --modem failed (chain)"
+kw_grep '^round 1: sign CKR_DEVICE_ERROR' "$KW_TMP/chain.out" "the broken chain fails"
+n=$(grep -c '^round [2-3]: sign CKR_OK verified' "$KW_TMP/chain.out")
+[ "$n" = 2 ] || { cat "$KW_TMP/chain.out" >&2; kw_fail "after a broken chain: $n of 2 signatures verified"; }
+kw_not_grep '^<.*6A80$' "$KW_TMP/modem.trace" "card answers"
+kw_pass "garbage inside a chained command: the chain is ended (SELECT), the next signatures verify"
+unset KEYWARD_MODEM_TIMEOUT_MS
 
 # --- keyward-testenv's modem tokens (same state, quirks through testenv) -------
 sim_testenv 200 testenv-modem -- --token-kind modem --modem-quirks no-cgla,urc || exit $?

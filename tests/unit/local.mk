@@ -23,6 +23,12 @@ tests_unit_test_piv_CFLAGS = $(KW_UNIT_CFLAGS)
 tests_unit_test_piv_LDADD = $(KW_PIV_TEST_LDADD)
 TESTS += tests/unit/test_piv
 
+check_PROGRAMS += tests/unit/test_piv_xfer
+tests_unit_test_piv_xfer_SOURCES = tests/unit/test_piv_xfer.c
+tests_unit_test_piv_xfer_CFLAGS = $(KW_UNIT_CFLAGS)
+tests_unit_test_piv_xfer_LDADD = $(KW_PIV_TEST_LDADD)
+TESTS += tests/unit/test_piv_xfer
+
 check_PROGRAMS += tests/unit/test_piv_cert
 tests_unit_test_piv_cert_SOURCES = tests/unit/test_piv_cert.c $(KW_PIV_TEST_SOURCES)
 tests_unit_test_piv_cert_CFLAGS = $(KW_UNIT_CFLAGS) $(ZLIB_CFLAGS)

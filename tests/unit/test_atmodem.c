@@ -404,6 +404,40 @@ run_fault(unsigned quirks, unsigned fault, kw_rv want)
 	unsetenv("KEYWARD_MODEM_TIMEOUT_MS");
 }
 
+/* A late reply (issue 9): the modem runs the 3rd APDU command but answers
+ * only after the client's timeout. The client must not take that late
+ * "+CGLA: ..." for the answer to its next command: after resynchronising,
+ * every following answer belongs to its own command (the version answer is
+ * checked, and a SELECT's answer is not a version). */
+static void
+run_late(unsigned quirks)
+{
+	kw_transport *t = NULL;
+	struct timespec t0;
+	modem m;
+	kw_rv rv;
+	int i;
+
+	setenv("KEYWARD_MODEM_TIMEOUT_MS", "400", 1);
+	modem_start(&m, quirks, VCARD_AT_F_LATE, (quirks & VCARD_AT_Q_NO_CGLA) ? 4 : 3);
+	m.cfg.late_ms = 700;
+	assert_int_equal(kw_transport_open(m.uri, &t), KW_OK);
+	assert_int_equal(piv_version(t, NULL), 0x9000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	(void)piv_version(t, &rv);
+	assert_int_equal(rv, KW_ERR_TIMEOUT);
+	assert_true(elapsed_ms(&t0) < 1500);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(piv_version(t, NULL), 0x9000);
+	kw_transport_free(&t);
+	modem_stop(&m);
+	unsetenv("KEYWARD_MODEM_TIMEOUT_MS");
+}
+
+static void test_late_reply(void **s) { (void)s; run_late(0); }
+static void test_late_reply_urc(void **s) { (void)s; run_late(VCARD_AT_Q_URC | VCARD_AT_Q_SLOW); }
+static void test_late_reply_csim(void **s) { (void)s; run_late(VCARD_AT_Q_NO_CGLA); }
+
 static void test_fault_garbage(void **s) { (void)s; run_fault(0, VCARD_AT_F_GARBAGE, KW_ERR_PROTOCOL); }
 static void test_fault_error(void **s) { (void)s; run_fault(0, VCARD_AT_F_ERROR_MID, KW_ERR_TRANSPORT); }
 static void test_fault_noreply(void **s) { (void)s; run_fault(VCARD_AT_Q_URC, VCARD_AT_F_NO_REPLY, KW_ERR_TIMEOUT); }
@@ -687,6 +721,40 @@ test_scripted_bounds(void **state)
 	unsetenv("KEYWARD_MODEM_TIMEOUT_MS");
 }
 
+/* The resync marker of a modem whose earlier markers answer late too: a
+ * scripted modem answers the first marker only after the second was sent;
+ * the client tells the two apart by their number of +CMEE lines. */
+static void
+test_scripted_late_markers(void **state)
+{
+	static const step steps[] = {
+		OPEN_STEPS("\r\n+CCHO: 5\r\n\r\nOK\r\n"),
+		{ "AT+CGLA=5,10,\"00FD000000\"", NULL },       /* silence: timeout */
+		{ "AT+CMEE?", NULL },                          /* marker 1: silence */
+		/* marker 2: first the late CGLA reply, marker 1's, then its own */
+		{ "AT+CMEE?;+CMEE?", "\r\n+CGLA: 10,\"0504039000\"\r\n\r\nOK\r\n"
+		    "\r\n+CMEE: 1\r\n\r\nOK\r\n"
+		    "\r\n+CMEE: 1\r\n\r\n+CMEE: 1\r\n\r\nOK\r\n" },
+		{ "AT+CGLA=5,8,\"00A40400\"", "\r\n+CGLA: 4,\"6A82\"\r\n\r\nOK\r\n" },
+		{ NULL, NULL },
+	};
+	kw_transport *t = NULL;
+	scripted m;
+	char out[600];
+
+	(void)state;
+	setenv("KEYWARD_MODEM_TIMEOUT_MS", "300", 1);
+	assert_int_equal(scripted_open(steps, &t, &m), KW_OK);
+	assert_int_equal(xmit(t, "00FD000000", out, sizeof(out)), KW_ERR_TIMEOUT);
+	/* the first resync gets no answer in time: the command is not sent */
+	assert_int_equal(xmit(t, "00A40400", out, sizeof(out)), KW_ERR_TIMEOUT);
+	assert_int_equal(xmit(t, "00A40400", out, sizeof(out)), KW_OK);
+	assert_string_equal(out, "6A82");
+	kw_transport_free(&t);
+	scripted_stop(&m);
+	unsetenv("KEYWARD_MODEM_TIMEOUT_MS");
+}
+
 int
 main(void)
 {
@@ -707,6 +775,10 @@ main(void)
 		cmocka_unit_test(test_fault_noreply),
 		cmocka_unit_test(test_fault_vanish),
 		cmocka_unit_test(test_fault_csim),
+		cmocka_unit_test(test_late_reply),
+		cmocka_unit_test(test_late_reply_urc),
+		cmocka_unit_test(test_late_reply_csim),
+		cmocka_unit_test(test_scripted_late_markers),
 		cmocka_unit_test(test_scripted_styles),
 		cmocka_unit_test(test_scripted_open_errors),
 		cmocka_unit_test(test_scripted_bounds),

@@ -1,6 +1,7 @@
 /* drivers/pcsc against a fake SCard* layer (test_pcsc_fake.c): error
- * mapping, open/transmit, removal, reset by another process, pcscd stop and
- * restart, bounded transactions, enumeration and the hotplug monitor. */
+ * mapping, open/transmit, removal (also during a transmit), reset by another
+ * process, pcscd stop and restart, bounded transactions, enumeration and
+ * the hotplug monitor. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -192,6 +193,65 @@ test_card_removed(void **state)
 	fake_set_card(r, false);
 	fake_set_card(r, true);
 	assert_int_equal(kw_transport_present(t), KW_ERR_CARD_REMOVED);
+	assert_int_equal(xmit(t, "select"), KW_OK);
+	kw_transport_free(&t);
+}
+
+/* The card pulled during a command (issue 9): pcscd answers the transmit
+ * SCARD_E_NOT_TRANSACTED and reports the removal only at its next poll.
+ * The transport says KW_ERR_CARD_REMOVED on that very call, within the
+ * settle bound, whether pcscd already knows (lag 0) or not yet. */
+static void
+test_pulled_in_transmit(void **state)
+{
+	static const unsigned lags[] = { 0, 250 };
+	kw_transport *t = NULL;
+	long t0, dt;
+	size_t i;
+	int r;
+
+	(void)state;
+	r = fake_add_reader(R0, true);
+	for (i = 0; i < sizeof(lags) / sizeof(lags[0]); i++) {
+		fake_set_card(r, true);
+		assert_int_equal(kw_transport_open("pcsc:" R0, &t), KW_OK);
+		assert_int_equal(xmit(t, "select"), KW_OK);
+		fake_pull_in_transmit(r, lags[i]);
+		t0 = now_ms();
+		assert_int_equal(xmit(t, "sign"), KW_ERR_CARD_REMOVED);
+		dt = now_ms() - t0;
+		assert_true(dt >= (long)lags[i]);
+		assert_true(dt < KW_PCSC_SETTLE_MS + 200);
+		assert_int_equal(kw_transport_present(t), KW_ERR_NO_CARD);
+		kw_transport_free(&t);
+	}
+}
+
+/* The same error with the card still there (a glitch): a transport error,
+ * after waiting for pcscd at most the settle bound; the handle stays
+ * connected and the next command goes through. */
+static void
+test_transmit_glitch(void **state)
+{
+	kw_transport *t = NULL;
+	long t0, dt;
+
+	(void)state;
+	fake_add_reader(R0, true);
+	assert_int_equal(kw_transport_open("pcsc:" R0, &t), KW_OK);
+	fake_set_transmit_rc(SCARD_E_NOT_TRANSACTED);
+	t0 = now_ms();
+	assert_int_equal(xmit(t, "sign"), KW_ERR_TRANSPORT);
+	dt = now_ms() - t0;
+	assert_true(dt >= KW_PCSC_SETTLE_MS - 50 && dt < KW_PCSC_SETTLE_MS + 1000);
+	assert_int_equal(kw_transport_present(t), KW_OK);
+	assert_int_equal(xmit(t, "select"), KW_OK);
+	assert_int_equal(fake_get()->connect, 1);
+	/* an answer without a status word (what Debian's vpcd gives when the
+	 * card's socket closes): the same check, then a protocol error */
+	fake_set_response("90");
+	assert_int_equal(xmit(t, "sign"), KW_ERR_PROTOCOL);
+	fake_set_response("9000");
 	assert_int_equal(xmit(t, "select"), KW_OK);
 	kw_transport_free(&t);
 }
@@ -509,6 +569,8 @@ main(void)
 		cmocka_unit_test_setup(test_transmit, setup),
 		cmocka_unit_test_setup(test_t0, setup),
 		cmocka_unit_test_setup(test_card_removed, setup),
+		cmocka_unit_test_setup(test_pulled_in_transmit, setup),
+		cmocka_unit_test_setup(test_transmit_glitch, setup),
 		cmocka_unit_test_setup(test_reset_by_other, setup),
 		cmocka_unit_test_setup(test_service_restart, setup),
 		cmocka_unit_test_setup(test_transaction_nesting, setup),

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test_pcsc_fake.h"
@@ -49,10 +50,39 @@ static struct {
 	size_t resp_len;
 	LONG transmit_rc;
 	char grow_reader[64];    /* appears between the two SCardListReaders calls */
+	int pull_reader;         /* fake_pull_in_transmit: armed (>= 0) */
+	unsigned pull_lag_ms;
+	int pulled_reader;       /* the card goes at pull_at (pcscd's poll) */
+	long long pull_at;
 	fake_counters c;
-} F = { .mu = PTHREAD_MUTEX_INITIALIZER };
+} F = { .mu = PTHREAD_MUTEX_INITIALIZER, .pull_reader = -1, .pulled_reader = -1 };
 
-static void lock(void) { pthread_mutex_lock(&F.mu); }
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A card pulled during a transmit: pcscd notices at its next poll. */
+static void
+pull_tick(void)
+{
+	fake_reader *r;
+
+	if (F.pulled_reader < 0 || now_ms() < F.pull_at)
+		return;
+	r = &F.readers[F.pulled_reader];
+	if (r->card) {
+		r->card = false;
+		r->events++;
+	}
+	F.pulled_reader = -1;
+}
+
+static void lock(void) { pthread_mutex_lock(&F.mu); pull_tick(); }
 static void unlock(void) { pthread_mutex_unlock(&F.mu); }
 
 void
@@ -72,6 +102,16 @@ fake_init(void)
 	F.resp_len = 2;
 	F.transmit_rc = SCARD_S_SUCCESS;
 	F.grow_reader[0] = '\0';
+	F.pull_reader = F.pulled_reader = -1;
+	unlock();
+}
+
+void
+fake_pull_in_transmit(int r, unsigned lag_ms)
+{
+	lock();
+	F.pull_reader = r;
+	F.pull_lag_ms = lag_ms;
 	unlock();
 }
 
@@ -350,7 +390,7 @@ states_update(SCARD_READERSTATE *st, DWORD n)
 LONG
 SCardGetStatusChange(SCARDCONTEXT h, DWORD timeout, SCARD_READERSTATE *st, DWORD n)
 {
-	unsigned waited = 0;
+	long long end = now_ms() + (long long)timeout;   /* INFINITE: ~49 days */
 	fake_ctx *c;
 	LONG rc;
 
@@ -366,13 +406,12 @@ SCardGetStatusChange(SCARDCONTEXT h, DWORD timeout, SCARD_READERSTATE *st, DWORD
 		}
 		if (states_update(st, n))
 			break;
-		if (waited >= timeout) {
+		if (now_ms() >= end) {
 			rc = SCARD_E_TIMEOUT;
 			break;
 		}
 		unlock();
 		usleep(1000);
-		waited++;
 		lock();
 	}
 	unlock();
@@ -563,6 +602,15 @@ SCardTransmit(SCARDHANDLE h, const SCARD_IO_REQUEST *pci, LPCBYTE cmd, DWORD cmd
 	if (F.transmit_rc != SCARD_S_SUCCESS) {
 		rc = F.transmit_rc;
 		F.transmit_rc = SCARD_S_SUCCESS;
+		goto out;
+	}
+	if (F.pull_reader == fh->reader) {
+		/* the reader driver fails the exchange; the reader state still
+		 * says "present" until pcscd polls it */
+		F.pulled_reader = F.pull_reader;
+		F.pull_reader = -1;
+		F.pull_at = now_ms() + F.pull_lag_ms;
+		rc = SCARD_E_NOT_TRANSACTED;
 		goto out;
 	}
 	if (*resp_len < F.resp_len) {

@@ -33,6 +33,10 @@ void fake_set_proto(DWORD proto);
 /* Response to the next transmits (hex, with SW); default "9000". */
 void fake_set_response(const char *hex);
 void fake_set_transmit_rc(LONG rc);          /* fail the next transmit */
+/* The card in reader r is pulled during the next transmit: it fails with
+ * SCARD_E_NOT_TRANSACTED, and the reader reports the card gone only lag_ms
+ * later (pcscd polls presence); until then SCardStatus says present. */
+void fake_pull_in_transmit(int r, unsigned lag_ms);
 /* A reader appears between the sizing and the filling SCardListReaders. */
 void fake_grow_during_list(const char *name);
 fake_counters *fake_get(void);

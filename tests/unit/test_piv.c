@@ -100,7 +100,7 @@ test_get_data(void **state)
 }
 
 /* Extended APDUs on request: one exchange for an object or a long command;
- * the first refusal switches the object to short APDUs for good. */
+ * the first refusal (6700) switches the object to short APDUs for good. */
 static void
 test_extended(void **state)
 {
@@ -144,16 +144,19 @@ test_extended(void **state)
 	assert_int_equal(kw_mock_pending(m), 0);
 	assert_int_equal(kw_mock_mismatches(m), 0);
 	fake_close(NULL, &t, &p);
-	/* a transport error on an extended APDU: the same fallback */
+	/* a transport error on an extended APDU says nothing about execution:
+	 * reported, not resent, and extended APDUs stay (test_piv_xfer.c) */
 	fake_open(NULL, &t, &p);
 	m = kw_mock_of(t);
 	kw_piv_set_extended(p, true);
 	assert_int_equal(kw_mock_expect_err(m, "00CB3FFF0000055C035FC1020000", KW_ERR_TRANSPORT),
 	    KW_OK);
-	fake_expect(t, "00CB3FFF055C035FC10200", "53030102039000");
+	assert_int_equal(kw_piv_get_data(p, KW_PIV_OBJ_CHUID, &out), KW_ERR_TRANSPORT);
+	assert_int_equal(out.len, 0);
+	assert_true(kw_piv_extended(p));
+	fake_expect(t, "00CB3FFF0000055C035FC1020000", "53030102039000");
 	assert_int_equal(kw_piv_get_data(p, KW_PIV_OBJ_CHUID, &out), KW_OK);
 	assert_view_hex(kw_buf_view(&out), "010203");
-	assert_false(kw_piv_extended(p));
 	fake_close(NULL, &t, &p);
 	kw_buf_free(&out);
 }

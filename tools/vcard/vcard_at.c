@@ -22,6 +22,7 @@ struct vcard_at {
 	vcard_uicc *uicc;
 	vcard_trace *trace;
 	unsigned quirks, faults, fault_at;
+	int fault_ins;           /* count only APDUs with this INS (-1: all) */
 	unsigned long apdu_cmds;
 	int cmee;
 	bool echo;
@@ -35,6 +36,7 @@ static const struct { const char *name; unsigned flag; } quirk_names[] = {
 }, fault_names[] = {
 	{ "garbage", VCARD_AT_F_GARBAGE }, { "error-mid", VCARD_AT_F_ERROR_MID },
 	{ "no-reply", VCARD_AT_F_NO_REPLY }, { "vanish", VCARD_AT_F_VANISH },
+	{ "late", VCARD_AT_F_LATE },
 };
 
 static kw_rv
@@ -83,6 +85,7 @@ vcard_at_new(vcard_uicc *u, unsigned quirks, vcard_trace *trace, vcard_at **out)
 	m->uicc = u;
 	m->trace = trace;
 	m->quirks = quirks;
+	m->fault_ins = -1;
 	m->echo = true;
 	*out = m;
 	return KW_OK;
@@ -102,6 +105,12 @@ vcard_at_set_faults(vcard_at *m, unsigned faults, unsigned at)
 {
 	m->faults = faults;
 	m->fault_at = at == 0 ? 1 : at;
+}
+
+void
+vcard_at_set_fault_ins(vcard_at *m, int ins)
+{
+	m->fault_ins = ins >= 0 && ins <= 0xff ? ins : -1;
 }
 
 void
@@ -263,10 +272,12 @@ reply_apdu(vcard_at *m, const char *cmd, const kw_buf *r, kw_buf *out)
 
 /* Is this APDU command the one where a fault strikes? */
 static unsigned
-fault_now(vcard_at *m)
+fault_now(vcard_at *m, uint8_t ins)
 {
 	unsigned f;
 
+	if (m->fault_ins >= 0 && ins != (uint8_t)m->fault_ins)
+		return 0;   /* only commands with that instruction count */
 	if (++m->apdu_cmds < m->fault_at || m->faults == 0)
 		return 0;
 	f = m->faults & (~m->faults + 1);   /* lowest pending fault, once */
@@ -402,10 +413,12 @@ cmd_apdu(vcard_at *m, const char *p, bool cgla, kw_buf *out, vcard_at_action *ac
 		rv = put_error(m, out, CME_INVALID_CHARS);
 		goto done;
 	}
-	if ((f = fault_now(m)) != 0) {
+	if ((f = fault_now(m, apdu.data[1])) != 0 && f != VCARD_AT_F_LATE) {
 		rv = do_fault(f, out, act);
 		goto done;
 	}
+	if (f == VCARD_AT_F_LATE)
+		*act = VCARD_AT_LATE;   /* executed now, answered late */
 	if (cgla)
 		apdu.data[0] = cla_with_channel(apdu.data[0], ch);
 	if ((rv = card_apdu(m, apdu.data, apdu.len, &r)) == KW_OK)
@@ -413,6 +426,47 @@ cmd_apdu(vcard_at *m, const char *p, bool cgla, kw_buf *out, vcard_at_action *ac
 done:
 	kw_buf_free(&apdu);
 	kw_buf_free(&r);
+	return rv;
+}
+
+/* "AT+CMEE?;+CPIN?": read-only queries, several per line (V.250 5.4.2). */
+static bool
+is_query_line(const char *s)
+{
+	const char *p = s + 2;
+	size_t n;
+
+	if (strncasecmp(s, "AT", 2) != 0 || *p == '\0')
+		return false;
+	for (;;) {
+		n = strncasecmp(p, "+CMEE?", 6) == 0 || strncasecmp(p, "+CPIN?", 6) == 0 ? 6 : 0;
+		if (n == 0)
+			return false;
+		p += n;
+		if (*p == '\0')
+			return true;
+		if (*p++ != ';')
+			return false;
+	}
+}
+
+static kw_rv
+cmd_queries(vcard_at *m, const char *s, kw_buf *out)
+{
+	const char *p;
+	char line[32];
+	kw_rv rv = put_urc(m, out);
+
+	for (p = s + 2; rv == KW_OK && *p != '\0'; p += *p == ';' ? 1 : 0) {
+		if (strncasecmp(p, "+CMEE?", 6) == 0)
+			snprintf(line, sizeof(line), "+CMEE: %d", m->cmee);
+		else
+			snprintf(line, sizeof(line), "+CPIN: READY");
+		rv = put_line(out, line);
+		p += 6;
+	}
+	if (rv == KW_OK)
+		rv = put_line(out, "OK");
 	return rv;
 }
 
@@ -443,8 +497,8 @@ dispatch(vcard_at *m, const char *s, kw_buf *out, vcard_at_action *act)
 		return put_reply(m, out, "keyward virtual modem");
 	if (strcasecmp(s, "AT+CGMM") == 0)
 		return put_reply(m, out, "keyward-vcard");
-	if (strcasecmp(s, "AT+CPIN?") == 0)
-		return put_reply(m, out, "+CPIN: READY");
+	if (is_query_line(s))
+		return cmd_queries(m, s, out);
 	if (has_prefix(s, "AT+CMEE=", &p) && (*p >= '0' && *p <= '2') && p[1] == '\0') {
 		m->cmee = *p - '0';
 		return put_reply(m, out, NULL);

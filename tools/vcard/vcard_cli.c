@@ -1,4 +1,5 @@
 /* keyward-vcard: command line and front-end selection (vcard_cli.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -18,8 +19,10 @@ static volatile sig_atomic_t stop_flag;
 static const char usage_text[] =
 "usage: keyward-vcard --state FILE [--vpcd HOST:PORT] [--serial N] [--version X.Y.Z]\n"
 "                     [--attest-ca-cert PEM --attest-ca-key PEM] [--trace FILE] [--once]\n"
-"                     [--uicc [--uicc-channels N]] [--modem LINK [--modem-quirks LIST]\n"
-"                      [--modem-faults LIST] [--modem-fault-at N]]\n"
+"                     [--vpcd-faults LIST] [--uicc [--uicc-channels N]]\n"
+"                     [--modem LINK [--modem-quirks LIST]\n"
+"                      [--modem-faults LIST] [--modem-fault-at N] [--modem-fault-ins XX]\n"
+"                      [--modem-late-ms N]]\n"
 "                     [--ble [--bus ADDRESS] [--address AA:BB:CC:DD:EE:FF] [--mtu N]\n"
 "                      [--faults LIST]]\n"
 "\n"
@@ -40,6 +43,11 @@ static const char usage_text[] =
 "                      (default: self-signed)\n"
 "  --trace FILE        append '> command' / '< response' per APDU, secrets redacted\n"
 "  --once              exit 0 when the vpcd connection closes\n"
+"  --vpcd-faults LIST  once, at the N-th command with instruction XX (hex):\n"
+"                      pull=XX (the card is pulled when it arrives), pull-after=XX\n"
+"                      (executed, then pulled unanswered), garble=XX (executed,\n"
+"                      answered with a 1-byte frame); at=N (default 1), hold-ms=N\n"
+"                      (a pulled card comes back after N ms, default 3000)\n"
 "  --uicc              be a UICC (SIM): a telecom application (USIM) on the basic\n"
 "                      channel, the PIV applet only on logical channels 1-19\n"
 "                      (MANAGE CHANNEL); UICC ATR\n"
@@ -48,9 +56,12 @@ static const char usage_text[] =
 "                      (+CCHO/+CGLA/+CCHC/+CSIM/+CMEE) on a pseudo-terminal,\n"
 "                      symlinked at LINK, in front of the UICC (implies --uicc)\n"
 "  --modem-quirks LIST bare-ccho,no-cgla,urc,slow (comma separated)\n"
-"  --modem-faults LIST garbage,error-mid,no-reply,vanish: each once, at the N-th\n"
+"  --modem-faults LIST garbage,error-mid,no-reply,vanish,late: each once, at the N-th\n"
 "                      APDU command (CGLA/CSIM); also KEYWARD_VCARD_MODEM_FAULTS\n"
 "  --modem-fault-at N  N for --modem-faults (default 1; KEYWARD_VCARD_MODEM_FAULT_AT)\n"
+"  --modem-fault-ins XX count only APDU commands with instruction XX (hex), e.g. 87\n"
+"  --modem-late-ms N   delay of the late fault's reply (default 3000; the command\n"
+"                      runs at once, its reply comes after N ms)\n"
 "  --ble               be a bonded Bluetooth LE token instead of a vpcd card: own\n"
 "                      org.bluez on a D-Bus bus and serve BlueZ-shaped Adapter1,\n"
 "                      Device1, GattService1/Characteristic1 objects offering\n"
@@ -80,7 +91,8 @@ typedef struct opts {
 	bool uicc;
 	unsigned channels;
 	const char *modem;
-	unsigned quirks, faults, fault_at;
+	unsigned quirks, faults, fault_at, late_ms, fault_ins;
+	vcard_vpcd_faults vpcd_f;
 	bool ble;
 	const char *bus, *address, *ble_faults;
 	unsigned mtu;
@@ -219,6 +231,21 @@ parse_opt(opts *o, int ch, const char **vpcd, const char **faults, const char **
 		break;
 	case 'F': *faults = optarg; break;
 	case 'A': *fault_at = optarg; break;
+	case 'P':
+		if (vcard_vpcd_parse_faults(optarg, &o->vpcd_f) != KW_OK) {
+			fprintf(stderr, "%s: bad --vpcd-faults '%.64s'\n", o->tok.prog, optarg);
+			return -1;
+		}
+		break;
+	case 'I':
+		if (strlen(optarg) != 2 || !isxdigit((unsigned char)optarg[0]) ||
+		    !isxdigit((unsigned char)optarg[1])) {
+			fprintf(stderr, "%s: --modem-fault-ins wants two hex digits\n", o->tok.prog);
+			return -1;
+		}
+		o->fault_ins = (unsigned)strtoul(optarg, NULL, 16) | 0x100u;
+		break;
+	case 'L': return parse_uint(o->tok.prog, "--modem-late-ms", optarg, 1, 600000, &o->late_ms);
 	case 'B': o->ble = true; break;
 	case 'b': o->bus = optarg; break;
 	case 'a': o->address = optarg; break;
@@ -248,6 +275,9 @@ parse_args(int argc, char **argv, opts *o)
 		{ "modem-quirks", required_argument, NULL, 'Q' },
 		{ "modem-faults", required_argument, NULL, 'F' },
 		{ "modem-fault-at", required_argument, NULL, 'A' },
+		{ "modem-late-ms", required_argument, NULL, 'L' },
+		{ "modem-fault-ins", required_argument, NULL, 'I' },
+		{ "vpcd-faults", required_argument, NULL, 'P' },
 		{ "ble", no_argument, NULL, 'B' },
 		{ "bus", required_argument, NULL, 'b' },
 		{ "address", required_argument, NULL, 'a' },
@@ -284,6 +314,8 @@ run_modem(vcard_uicc *uicc, const opts *o, vcard_trace *trace)
 	mc.quirks = o->quirks;
 	mc.faults = o->faults;
 	mc.fault_at = o->fault_at;
+	mc.late_ms = o->late_ms;
+	mc.fault_ins = (o->fault_ins & 0x100u) != 0 ? (int)(o->fault_ins & 0xffu) : -1;
 	mc.trace = trace;
 	mc.persist = vcard_token_persist;
 	mc.persist_arg = (void *)o->tok.state;
@@ -318,6 +350,7 @@ run_vpcd(vcard_card *c, vcard_uicc *uicc, const opts *o, vcard_trace *trace)
 	cfg.host = o->host;
 	cfg.port = o->port;
 	cfg.once = o->once;
+	cfg.faults = o->vpcd_f;
 	cfg.trace = trace;
 	cfg.persist = vcard_token_persist;
 	cfg.persist_arg = (void *)o->tok.state;

@@ -28,6 +28,26 @@ void vcard_trace_close(vcard_trace **t);
 /* Called after every command that changed persistent state. */
 typedef kw_rv (*vcard_persist_fn)(vcard_card *c, void *arg);
 
+/* Faults of the vpcd front-end (--vpcd-faults), each once, at the at-th
+ * command APDU with instruction ins (CLA ignored; GET RESPONSE counts as
+ * C0): pull (the card is pulled when the command arrives: the socket closes,
+ * nothing executed), pull-after (executed, then pulled before answering),
+ * garble (executed, answered with a 1-byte frame). After a pull the card
+ * stays out for hold_ms (default 3000), then comes back. */
+enum {
+	VCARD_VPCD_F_PULL = 1u << 0,
+	VCARD_VPCD_F_PULL_AFTER = 1u << 1,
+	VCARD_VPCD_F_GARBLE = 1u << 2,
+};
+
+typedef struct vcard_vpcd_faults {
+	unsigned what;     /* one VCARD_VPCD_F_* (0: none) */
+	unsigned ins, at, hold_ms;
+} vcard_vpcd_faults;
+
+/* "pull=87,at=2,hold-ms=500" -> faults; KW_ERR_ARG on an unknown word. */
+kw_rv vcard_vpcd_parse_faults(const char *s, vcard_vpcd_faults *out);
+
 typedef struct vcard_vpcd_cfg {
 	const char *host;
 	const char *port;
@@ -37,6 +57,7 @@ typedef struct vcard_vpcd_cfg {
 	void *persist_arg;
 	volatile sig_atomic_t *stop;  /* set by a signal handler */
 	vcard_uicc *uicc;             /* UICC mode: commands go through it */
+	vcard_vpcd_faults faults;
 } vcard_vpcd_cfg;
 
 /* Connect to vpcd and serve the card until *stop (or, with once, until the

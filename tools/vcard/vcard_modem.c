@@ -114,6 +114,12 @@ modem_line(modem_io *io)
 		kw_err("vcard: could not save the token state");
 	if (act == VCARD_AT_VANISH)
 		return -1;
+	if (act == VCARD_AT_LATE) {
+		/* the card ran the command; the modem answers after the client's
+		 * timeout (what follows on the line waits, as on a real modem) */
+		kw_info("vcard: modem: answering late (%u ms)", io->cfg->late_ms);
+		sleep_ms(io->cfg->late_ms != 0 ? (long)io->cfg->late_ms : 3000);
+	}
 	return write_all(io->fd, io->out.data, io->out.len,
 	    (io->cfg->quirks & VCARD_AT_Q_SLOW) != 0);
 }
@@ -153,6 +159,7 @@ vcard_modem_run(vcard_uicc *u, const vcard_modem_cfg *cfg)
 	if ((rv = vcard_at_new(u, cfg->quirks, cfg->trace, &io.at)) != KW_OK)
 		goto done;
 	vcard_at_set_faults(io.at, cfg->faults, cfg->fault_at);
+	vcard_at_set_fault_ins(io.at, cfg->fault_ins > 0 ? cfg->fault_ins : -1);
 	if ((rv = make_pty(cfg->link, &master, &slave)) != KW_OK)
 		goto done;
 	io.uicc = u;

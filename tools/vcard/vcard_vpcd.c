@@ -5,10 +5,12 @@
  * response APDU. TCP_NODELAY once and TCP_QUICKACK after every receive,
  * since vpcd writes length and payload separately (delayed-ACK stalls). */
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -23,7 +25,7 @@
 #define VPCD_GET_ATR   0x04
 #define VPCD_FRAME_MAX 65536 + 16
 
-enum { IO_OK = 1, IO_EOF = 0, IO_ERR = -1, IO_STOP = -2 };
+enum { IO_OK = 1, IO_EOF = 0, IO_ERR = -1, IO_STOP = -2, IO_PULL = -3 };
 
 static void
 sleep_ms(long ms)
@@ -163,12 +165,83 @@ handle_control(vcard_card *c, int fd, uint8_t code, const vcard_vpcd_cfg *cfg)
 	}
 }
 
+static bool
+word_num(const char *w, size_t len, const char *name, int base, unsigned long max,
+    unsigned *out)
+{
+	size_t n = strlen(name);
+	char num[16], *end;
+	unsigned long v;
+
+	if (len <= n + 1 || len - n - 1 >= sizeof(num) || strncmp(w, name, n) != 0 ||
+	    w[n] != '=')
+		return false;
+	memcpy(num, w + n + 1, len - n - 1);
+	num[len - n - 1] = '\0';
+	errno = 0;
+	v = strtoul(num, &end, base);
+	if (errno != 0 || *end != '\0' || v > max)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+kw_rv
+vcard_vpcd_parse_faults(const char *s, vcard_vpcd_faults *out)
+{
+	static const struct { const char *name; unsigned what; } kinds[] = {
+		{ "pull", VCARD_VPCD_F_PULL }, { "pull-after", VCARD_VPCD_F_PULL_AFTER },
+		{ "garble", VCARD_VPCD_F_GARBLE },
+	};
+	const char *p = s, *e;
+	size_t len, i;
+	bool ok;
+
+	memset(out, 0, sizeof(*out));
+	out->at = 1;
+	out->hold_ms = 3000;
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		ok = word_num(p, len, "at", 10, 1000000, &out->at) && out->at > 0;
+		ok = ok || word_num(p, len, "hold-ms", 10, 600000, &out->hold_ms);
+		for (i = 0; !ok && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (word_num(p, len, kinds[i].name, 16, 0xff, &out->ins))
+				ok = (out->what = kinds[i].what) != 0;
+		if (!ok)
+			return KW_ERR_ARG;
+		p += len + (e != NULL ? 1 : 0);
+	}
+	return KW_OK;
+}
+
+/* Does the fault strike this command? (once) */
+static unsigned
+fault_now(const vcard_vpcd_cfg *cfg, const uint8_t *apdu, size_t len)
+{
+	static unsigned seen;
+	static bool done;
+
+	if (cfg->faults.what == 0 || done || len < 4 || apdu[1] != cfg->faults.ins)
+		return 0;
+	if (++seen < cfg->faults.at)
+		return 0;
+	done = true;
+	kw_info("vcard: vpcd fault on INS %02X (%s)", apdu[1],
+	    cfg->faults.what == VCARD_VPCD_F_PULL ? "pull" :
+	    cfg->faults.what == VCARD_VPCD_F_PULL_AFTER ? "pull after executing" : "garble");
+	return cfg->faults.what;
+}
+
 static int
 handle_apdu(vcard_card *c, int fd, const uint8_t *apdu, size_t len, const vcard_vpcd_cfg *cfg)
 {
+	unsigned f = fault_now(cfg, apdu, len);
 	kw_buf resp;
 	int r = IO_ERR;
 
+	if (f == VCARD_VPCD_F_PULL)
+		return IO_PULL;
 	kw_buf_init(&resp, VPCD_FRAME_MAX);
 	if ((cfg->uicc != NULL ? vcard_uicc_process(cfg->uicc, apdu, len, &resp) :
 	    vcard_card_process(c, apdu, len, &resp)) != KW_OK) {
@@ -184,7 +257,12 @@ handle_apdu(vcard_card *c, int fd, const uint8_t *apdu, size_t len, const vcard_
 		if (cfg->persist(c, cfg->persist_arg) != KW_OK)
 			kw_err("vcard: could not save the token state");
 	}
-	r = send_frame(fd, resp.data, resp.len);
+	if (f == VCARD_VPCD_F_PULL_AFTER)
+		r = IO_PULL;
+	else if (f == VCARD_VPCD_F_GARBLE)
+		r = send_frame(fd, resp.data, 1);
+	else
+		r = send_frame(fd, resp.data, resp.len);
 done:
 	kw_buf_free(&resp);
 	return r;
@@ -242,7 +320,7 @@ vcard_vpcd_run(vcard_card *c, const vcard_vpcd_cfg *cfg)
 		card_reset(c, cfg);
 		if (r == IO_STOP || cfg->once)
 			break;
-		sleep_ms(200);
+		sleep_ms(r == IO_PULL ? (long)cfg->faults.hold_ms : 200);
 	}
 	kw_buf_free(&frame);
 	return KW_OK;
