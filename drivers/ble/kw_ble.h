@@ -44,7 +44,11 @@ extern const kw_transport_ops kw_ble_ops;
 /* Frames and bytes moved by an open BLE transport (benchmarks). */
 typedef struct kw_ble_stats {
 	uint64_t frames_out, frames_in, bytes_out, bytes_in, keepalives;
+	uint64_t strays;          /* frames dropped: no request outstanding, not its answer */
+	uint64_t resyncs;         /* PING resynchronisations */
 	size_t frag;
+	bool private_notify;      /* answers came on an acquired socket (AcquireNotify) */
+	bool acquired_write;      /* frames went out on an acquired socket (AcquireWrite) */
 } kw_ble_stats;
 
 void kw_ble_get_stats(void *ctx, kw_ble_stats *out);
