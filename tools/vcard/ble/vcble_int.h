@@ -80,6 +80,7 @@ struct vcble_dev {
 	bool svc_exported;
 	/* link */
 	vcble_asm rx;
+	bool skip_cont;       /* after a framing error: the broken message's CONT frames */
 	uint8_t value[VCBLE_FRAME_MAX];   /* status Value (last notification) */
 	size_t value_len;
 	bool busy;

@@ -283,11 +283,16 @@ vcble_link_write(vcble_dev *d, const uint8_t *p, size_t n)
 		vcble_dev_set_connected(d, false);
 		return -ENOTCONN;
 	}
+	/* one ERROR per broken message: its remaining CONT frames are dropped */
+	if (d->skip_cont && n > 0 && (p[0] & 0x80) == 0)
+		return 0;
+	d->skip_cont = false;
 	r = vcble_asm_frame(&d->rx, p, n, vcble_dev_cpl(d));
 	if (r < 0) {
 		kw_warn("vcard-ble: bad frame from the client (error %d)", -r);
 		/* a CANCEL while a MSG is half received still cancels */
 		send_error(d, (uint8_t)-r);
+		d->skip_cont = true;
 		return 0;
 	}
 	if (r == VCBLE_ASM_DONE)
