@@ -63,7 +63,7 @@ static const char usage_text[] =
 "                      disconnect-on-ins=HH, delay=MS, keepalive=MS, not-bonded,\n"
 "                      adapter-off, no-service, connect-fail, ignore-cancel,\n"
 "                      no-acquire (a BlueZ without AcquireNotify/AcquireWrite),\n"
-"                      no-wwr (no write-without-response), stray=ping|cont|dup|acquire,\n"
+"                      no-wwr (no write-without-response), stray=ping|cont|acquire,\n"
 "                      none\n"
 "                      (tools/vcard/ble/vcble.h); also at run time: busctl call\n"
 "                      org.bluez /org/keyward/vcardble org.keyward.VcardBle1\n"

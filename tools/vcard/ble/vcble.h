@@ -31,8 +31,9 @@
  *   stray=KIND          unsolicited frames from the token (repeatable):
  *                       ping (a PING echo of a nonce nobody sent, before each
  *                       MSG answer), cont (a lone CONT frame before each MSG
- *                       answer), dup (each MSG answer sent twice), acquire (the
- *                       last answer again when a notify session starts)
+ *                       answer), acquire (the last answer again when a notify
+ *                       session starts, like a late answer to a previous
+ *                       holder)
  *   none                clear everything (mtu stays)
  * The control interface also has Disconnect(), GetStats() -> (tttt)
  * frames in, frames out, bytes in, bytes out, and ResetStats(). */
@@ -60,8 +61,7 @@ typedef struct vcble_faults {
 enum {
 	VCBLE_STRAY_PING = 1u << 0,
 	VCBLE_STRAY_CONT = 1u << 1,
-	VCBLE_STRAY_DUP = 1u << 2,
-	VCBLE_STRAY_ACQUIRE = 1u << 3,
+	VCBLE_STRAY_ACQUIRE = 1u << 2,
 };
 
 /* Parse a fault list into f (which keeps what the list does not name,

@@ -142,7 +142,7 @@ fault_item(char *item, vcble_faults *f)
 	if (strcmp(item, "stray") == 0) {
 		static const struct { const char *name; unsigned bit; } k[] = {
 			{ "ping", VCBLE_STRAY_PING }, { "cont", VCBLE_STRAY_CONT },
-			{ "dup", VCBLE_STRAY_DUP }, { "acquire", VCBLE_STRAY_ACQUIRE },
+			{ "acquire", VCBLE_STRAY_ACQUIRE },
 		};
 		size_t i;
 

@@ -74,7 +74,7 @@ struct vcble_dev {
 	int notify_fd, write_fd;           /* our ends of the acquired sockets, or -1 */
 	sd_event_source *notify_src, *write_src;
 	sd_bus_slot *owner_slot;           /* NameOwnerChanged: sessions of gone clients */
-	kw_buf last_answer;                /* for the stray=dup/acquire faults */
+	kw_buf last_answer;                /* for the stray=acquire fault */
 	vcble_chr chr[VCBLE_NCHR];
 	sd_bus_slot *svc_slots[1 + VCBLE_NCHR];
 	bool svc_exported;

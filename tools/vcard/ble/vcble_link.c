@@ -121,7 +121,10 @@ on_keepalive(sd_event_source *s, uint64_t usec, void *arg)
 	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
-/* stray=ping / stray=cont: unsolicited frames just before an answer. */
+/* stray=ping / stray=cont: unsolicited frames just before an answer, after
+ * the request's last frame: a client can tell them from the answer. (A
+ * duplicated answer could not be told from the next request's: no
+ * request ids; the profile forbids it, and no fault makes one.) */
 static void
 stray_before(vcble_dev *d)
 {
@@ -176,10 +179,6 @@ on_work(sd_event_source *s, uint64_t usec, void *arg)
 	kw_buf_reset(&d->apdu);
 	stray_before(d);
 	send_msg(d, VCBLE_CMD_MSG, resp.data, resp.len);
-	if (d->faults.stray & VCBLE_STRAY_DUP) {
-		kw_info("vcard-ble: fault: answer sent twice");
-		send_msg(d, VCBLE_CMD_MSG, resp.data, resp.len);
-	}
 	kw_buf_reset(&d->last_answer);
 	(void)kw_buf_put_view(&d->last_answer, kw_buf_view(&resp));
 	kw_buf_free(&resp);
