@@ -25,7 +25,10 @@ p11() { kwb_p11 --token-label "$KWB_LABEL" "$@"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 T0=$(date +%s)
 
-# --- keys: P-256 in 9A (id 01), RSA-2048 in 9D (id 03) ---
+# --- keys: P-256 in 9A (id 01), RSA-2048 in 9D (id 03); the token's RSA key
+# generation blocks it without KEEPALIVEs, seconds on a loaded machine ---
+KEYWARD_BLE_TIMEOUT_MS=30000
+export KEYWARD_BLE_TIMEOUT_MS
 kw_run p11 --login --pin 123456 --keypairgen --key-type EC:prime256v1 --id 01
 point=$(sed -n 's/^ *EC_POINT: *0441\(04[0-9a-f]\{128\}\)$/\1/p' "$KW_OUT" | head -n1)
 [ -n "$point" ] || kw_fail "no EC point in the keypairgen output"
@@ -37,6 +40,7 @@ for id in 01 03; do
 	openssl pkey -pubin -inform DER -in "$KW_TMP/pub$id.der" -out "$KW_TMP/pub$id.pem" ||
 		kw_fail "public key $id unreadable"
 done
+unset KEYWARD_BLE_TIMEOUT_MS
 
 # sign_verify TAG: ECDSA over a message of its own, verified by openssl
 sign_verify() {
@@ -86,11 +90,11 @@ sign_verify a1 || kw_fail "sign on the private path"
 decrypt d1 || kw_fail "decrypt on the private path"
 "$KWB_PROBE" "$KWB_URI" --count 1 --sign 9a --stats >"$KW_OUT" 2>&1 || kw_fail "probe"
 listen_stop
-kw_grep '"private_notify": true, "acquired_write": true' "$KW_OUT" "probe stats"
-kw_grep 'NotifyAcquired' "$KW_TMP/heard1" "listener (it heard the session's property changes)"
-kw_not_grep '^value' "$KW_TMP/heard1" "listener on the AcquireNotify path"
 heard "$KW_TMP/heard1" >"$KW_TMP/heard1.hex"
-kw_not_grep "$(cat "$KW_TMP/secret-d1.hex")" "$KW_TMP/heard1.hex" "listener"
+kw_not_grep "$(cat "$KW_TMP/secret-d1.hex")" "$KW_TMP/heard1.hex" "listener (decrypted secret)"
+kw_not_grep '^value' "$KW_TMP/heard1" "listener on the AcquireNotify path"
+kw_grep 'NotifyAcquired' "$KW_TMP/heard1" "listener (it heard the session's property changes)"
+kw_grep '"private_notify": true, "acquired_write": true' "$KW_OUT" "probe stats"
 kw_pass "AcquireNotify: a passive PropertiesChanged listener saw no answer byte (sign, decrypt)"
 
 # --- 2. a BlueZ without Acquire*: falls back, says so; the listener hears everything ---
@@ -114,10 +118,10 @@ kw_pass "no AcquireNotify: StartNotify with a warning (the listener hears the pl
 kwb_ctl SetFaults s no-wwr,delay=3000,keepalive=2500
 KEYWARD_BLE_TIMEOUT_MS=1000 timeout 30 "$KWB_PROBE" "$KWB_URI" --count 1 --stats >"$KW_OUT" 2>&1
 kw_grep '^op 1 error: timed out' "$KW_OUT"
-kw_grep '"acquired_write": false' "$KW_OUT" "probe stats (no AcquireWrite)"
 sleep 0.3
-kw_grep 'exchange cancelled by the client' "$KW_TMP/vcard.log" "vcard log (CANCEL arrived)"
 kw_not_grep 'write without response not supported' "$KW_TMP/vcard.log" "vcard log"
+kw_grep 'exchange cancelled by the client' "$KW_TMP/vcard.log" "vcard log (CANCEL arrived)"
+kw_grep '"acquired_write": false' "$KW_OUT" "probe stats (no AcquireWrite)"
 kwb_ctl SetFaults s none,no-wwr
 sign_verify w3 || kw_fail "sign with write requests"
 kwb_ctl SetFaults s none
