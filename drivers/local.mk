@@ -1,7 +1,7 @@
 # drivers/: transports (pcsc, uicc, atmodem, ble) and the registry of them.
 noinst_LTLIBRARIES += drivers/libkwdrivers.la
 drivers_libkwdrivers_la_SOURCES = \
-	drivers/kw_transports.c \
+	drivers/kw_transports.c drivers/kw_lock.c drivers/kw_lock.h \
 	drivers/pcsc/kw_pcsc.c drivers/pcsc/kw_pcsc.h drivers/pcsc/kw_pcsc_int.h \
 	drivers/pcsc/kw_pcsc_err.c drivers/pcsc/kw_pcsc_list.c drivers/pcsc/kw_pcsc_wait.c
 drivers_libkwdrivers_la_CFLAGS = $(AM_CFLAGS) -fPIC $(PCSC_CFLAGS)
@@ -25,3 +25,10 @@ drivers_pcsc_kw_pcsc_probe_SOURCES = drivers/pcsc/kw_pcsc_probe.c
 drivers_pcsc_kw_pcsc_probe_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS) -I$(top_srcdir)/drivers/pcsc
 drivers_pcsc_kw_pcsc_probe_LDADD = drivers/libkwdrivers.la src/libkeyward.la \
 	$(PCSC_LIBS) $(CRYPTO_LIBS) -lpthread
+
+# The transports' cross-process lock (drivers/kw_lock.c).
+check_PROGRAMS += tests/unit/test_lock
+tests_unit_test_lock_SOURCES = tests/unit/test_lock.c drivers/kw_lock.c drivers/kw_lock.h
+tests_unit_test_lock_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_lock_LDADD = src/libkeyward.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+TESTS += tests/unit/test_lock

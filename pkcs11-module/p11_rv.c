@@ -27,6 +27,10 @@ kwp11_rv(kw_rv rv)
 	case KW_ERR_SERVICE_GONE:
 		return CKR_DEVICE_REMOVED;
 	case KW_ERR_SHARING:
+		/* in use by another process past the bounded wait: the call can be
+		 * retried; nothing is wrong with the token (a universal code, legal
+		 * for every function) */
+		return CKR_FUNCTION_FAILED;
 	case KW_ERR_TIMEOUT:
 	case KW_ERR_TRANSPORT:
 	case KW_ERR_PROTOCOL:

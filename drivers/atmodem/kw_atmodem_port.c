@@ -5,11 +5,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -18,11 +16,11 @@
 
 #include "atmodem/kw_at.h"
 #include "atmodem/kw_atmodem.h"
+#include "kw_lock.h"
 #include "kw_log.h"
 #include "kw_secret.h"
 
 #define PORT_RBUF 4096
-#define LOCK_DIR_DEFAULT "/run/lock"
 
 struct kw_at_port {
 	int fd;
@@ -46,23 +44,6 @@ kw_at_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool
-proc_comm(long pid, char *comm, size_t n)
-{
-	char path[64];
-	FILE *f;
-	size_t len;
-
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return false;
-	len = fread(comm, 1, n - 1, f);
-	fclose(f);
-	comm[len] = '\0';
-	comm[strcspn(comm, "\n")] = '\0';
-	return true;
-}
-
 /* Does a process named ModemManager have `real` open? Its pid, or 0. */
 static long
 mm_holder(const char *real)
@@ -77,7 +58,7 @@ mm_holder(const char *real)
 		return 0;
 	while (found == 0 && (de = readdir(d)) != NULL) {
 		if ((pid = strtol(de->d_name, NULL, 10)) <= 0 ||
-		    !proc_comm(pid, comm, sizeof(comm)) || strcmp(comm, "ModemManager") != 0)
+		    !kw_lock_proc_comm(pid, comm, sizeof(comm)) || strcmp(comm, "ModemManager") != 0)
 			continue;
 		snprintf(dpath, sizeof(dpath), "/proc/%ld/fd", pid);
 		if ((fd_dir = opendir(dpath)) == NULL)
@@ -100,12 +81,10 @@ mm_holder(const char *real)
 static void
 lock_name(const char *real, char *out, size_t n)
 {
-	const char *dir = getenv("KEYWARD_LOCK_DIR"), *name = real;
+	const char *dir = kw_lock_dir(), *name = real;
 	char tmp[256];
 	size_t i;
 
-	if (dir == NULL || *dir == '\0')
-		dir = LOCK_DIR_DEFAULT;
 	if (strncmp(name, "/dev/", 5) == 0)
 		name += 5;
 	else if (strrchr(name, '/') != NULL)
@@ -115,28 +94,6 @@ lock_name(const char *real, char *out, size_t n)
 		if (tmp[i] == '/')
 			tmp[i] = '_';
 	snprintf(out, n, "%.1024s/LCK..%.255s", dir, tmp);
-}
-
-/* The lock file's owner, if alive (0 if absent, stale or unreadable). */
-static long
-lock_owner(const char *path)
-{
-	char buf[32];
-	ssize_t r;
-	long pid;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r <= 0)
-		return 0;
-	buf[r] = '\0';
-	pid = strtol(buf, NULL, 10);
-	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM))
-		return 0;
-	return pid;
 }
 
 static kw_rv
@@ -158,8 +115,8 @@ take_lock_file(kw_at_port *p, const char *real, const char *path)
 		}
 		if (errno != EEXIST)
 			break;
-		if ((owner = lock_owner(p->lock_path)) != 0) {
-			(void)proc_comm(owner, comm, sizeof(comm));
+		if ((owner = kw_lock_file_pid(p->lock_path)) != 0) {
+			(void)kw_lock_proc_comm(owner, comm, sizeof(comm));
 			kw_err("modem: %.200s is locked by process %ld (%s, %s)%s%s", path,
 			    owner, comm, p->lock_path,
 			    strcmp(comm, "ModemManager") == 0 ? ": " : "",
@@ -219,6 +176,7 @@ static kw_rv
 port_setup(kw_at_port *p, const char *path, const char *real)
 {
 	long mm;
+	kw_rv rv;
 
 	if (!isatty(p->fd)) {
 		kw_err("modem: %.200s is not a terminal", path);
@@ -228,9 +186,9 @@ port_setup(kw_at_port *p, const char *path, const char *real)
 		kw_err("modem: %.200s is open in ModemManager (pid %ld); %s", path, mm, mm_hint);
 		return KW_ERR_SHARING;
 	}
-	if (flock(p->fd, LOCK_EX | LOCK_NB) != 0) {
+	if ((rv = kw_lock_flock(p->fd, 0)) != KW_OK) {
 		kw_err("modem: %.200s is in use by another process", path);
-		return errno == EWOULDBLOCK ? KW_ERR_SHARING : KW_ERR_IO;
+		return rv;
 	}
 	(void)ioctl(p->fd, TIOCEXCL);
 	if (set_raw(p->fd) != KW_OK) {

@@ -11,7 +11,7 @@ drivers_libkwdrivers_la_SOURCES += \
 check_PROGRAMS += tests/unit/test_atmodem
 tests_unit_test_atmodem_SOURCES = tests/unit/test_atmodem.c \
 	drivers/atmodem/kw_at.c drivers/atmodem/kw_atmodem.c \
-	drivers/atmodem/kw_atmodem_port.c drivers/kw_config.c
+	drivers/atmodem/kw_atmodem_port.c drivers/kw_config.c drivers/kw_lock.c
 tests_unit_test_atmodem_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(CRYPTO_CFLAGS) \
 	-I$(top_srcdir)/tools/vcard
 tests_unit_test_atmodem_LDADD = tools/vcard/libvcard.la src/libkeyward.la \

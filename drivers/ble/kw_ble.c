@@ -1,14 +1,20 @@
 /* The BLE transport: finding, checking, connecting and watching a bonded
  * keyward token through BlueZ (kw_ble.h). Frames move in kw_ble_xfer.c. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ble/kw_ble_priv.h"
 #include "kw_config.h"
 #include "kw_log.h"
+#include "kw_secret.h"
 
 #define CONNECT_TIMEOUT_MS 10000
 #define RESOLVE_TIMEOUT_MS 5000
@@ -23,22 +29,70 @@ kw_ble_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* Frames waiting on the acquired notify socket. */
+static kw_rv
+read_notify_sock(kw_ble *b, int *got)
+{
+	uint8_t buf[KW_BLE_FRAG_MAX + 1];
+	ssize_t n;
+	int i;
+
+	*got = 0;
+	for (i = 0; i < 256; i++) {
+		n = recv(b->nfd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			/* BlueZ closes it when the link goes down */
+			kw_err("ble: %s: the notification socket was closed (disconnected)",
+			    b->address);
+			b->connected = false;
+			b->gone = KW_ERR_CARD_REMOVED;
+			break;
+		}
+		kw_ble_rx_frame(b, buf, (size_t)n);
+		(*got)++;
+	}
+	kw_memzero(buf, sizeof(buf));
+	return b->gone;
+}
+
 kw_rv
 kw_ble_pump(kw_ble *b, uint64_t deadline_us)
 {
-	uint64_t now;
-	int r;
+	struct pollfd pfd[2];
+	uint64_t now, bus_to = UINT64_MAX;
+	int r, timeout_ms, nfds = 1, got = 0;
 
 	if ((r = sd_bus_process(b->bus, NULL)) > 0)
+		return b->gone;
+	if (r < 0)
+		goto lost;
+	if (b->nfd >= 0 && (read_notify_sock(b, &got) != KW_OK || got > 0))
+		return b->gone;
+	now = kw_ble_now_us();
+	if (now >= deadline_us)
 		return KW_OK;
-	if (r == 0) {
-		now = kw_ble_now_us();
-		if (now >= deadline_us)
-			return KW_OK;
-		r = sd_bus_wait(b->bus, deadline_us - now);
-		if (r >= 0 || r == -EINTR)
-			return KW_OK;
+	pfd[0].fd = sd_bus_get_fd(b->bus);
+	pfd[0].events = (short)sd_bus_get_events(b->bus);
+	pfd[0].revents = 0;
+	if (b->nfd >= 0) {
+		pfd[1].fd = b->nfd;
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		nfds = 2;
 	}
+	(void)sd_bus_get_timeout(b->bus, &bus_to);
+	if (bus_to != UINT64_MAX && bus_to < deadline_us)   /* sd-bus: absolute monotonic */
+		deadline_us = bus_to > now ? bus_to : now;
+	timeout_ms = (int)((deadline_us - now + 999) / 1000);
+	r = poll(pfd, (nfds_t)nfds, timeout_ms);
+	if (r >= 0 || errno == EINTR)
+		return KW_OK;
+	r = -errno;
+lost:
 	kw_err("ble: lost the D-Bus connection: %s", strerror(-r));
 	b->gone = KW_ERR_SERVICE_GONE;
 	return b->gone;
@@ -95,32 +149,18 @@ on_removed(sd_bus_message *m, void *arg, sd_bus_error *e)
 	return 0;
 }
 
-/* Status notifications: feed the reassembler. */
+/* Status notifications on the fallback path (PropertiesChanged). */
 static int
 on_status(sd_bus_message *m, void *arg, sd_bus_error *e)
 {
 	kw_ble *b = arg;
 	kw_ble_change c;
-	bool complete;
-	kw_rv rv;
 
 	(void)e;
 	if (!from_bluez(b, m) || kw_ble_change_parse(m, &c) != KW_OK ||
 	    strcmp(c.iface, KW_BLE_IF_CHAR) != 0 || !c.has_value)
 		return 0;
-	b->stats.frames_in++;
-	b->stats.bytes_in += c.value_len;
-	if (b->rx_err != KW_OK || b->rx.complete)
-		return 0;      /* the exchange already failed or has its answer */
-	rv = kw_ble_rx_feed(&b->rx, c.value, c.value_len, &complete);
-	if (rv != KW_OK) {
-		kw_warn("ble: %s: bad frame from the token: %s", b->address, kw_strerror(rv));
-		b->rx_err = rv;
-	} else if (complete && b->rx.cmd == KW_BLE_CMD_KEEPALIVE) {
-		b->keepalive = true;
-		b->stats.keepalives++;
-		kw_ble_rx_reset(&b->rx);
-	}
+	kw_ble_rx_frame(b, c.value, c.value_len);
 	return 0;
 }
 
@@ -133,6 +173,15 @@ subscribe(kw_ble *b, sd_bus_slot **slot, const char *path, const char *iface,
 	return r < 0 ? kw_ble_bus_rv(r, NULL) : KW_OK;
 }
 
+kw_rv
+kw_ble_watch_status(kw_ble *b)
+{
+	if (b->st_slot != NULL)
+		return KW_OK;
+	return subscribe(b, &b->st_slot, b->st_path, KW_BLE_IF_PROPS, "PropertiesChanged",
+	    on_status);
+}
+
 static void
 ble_close(void *ctx)
 {
@@ -140,7 +189,8 @@ ble_close(void *ctx)
 
 	if (b == NULL)
 		return;
-	if (b->bus != NULL && b->st_path != NULL && b->gone == KW_OK)
+	kw_ble_session_close(b);
+	if (b->bus != NULL && b->notify_started && b->gone == KW_OK)
 		(void)kw_ble_bus_call0(b->bus, b->st_path, KW_BLE_IF_CHAR, "StopNotify",
 		    500000);
 	sd_bus_slot_unref(b->dev_slot);
@@ -262,7 +312,7 @@ out:
 	return rv;
 }
 
-/* Control-point length, then notifications on status. */
+/* The control-point length (per connection: the MTU may differ). */
 static kw_rv
 start_link(kw_ble *b)
 {
@@ -283,13 +333,55 @@ start_link(kw_ble *b)
 	}
 	kw_ble_rx_init(&b->rx, b->frag);
 	b->stats.frag = b->frag;
-	if ((rv = subscribe(b, &b->st_slot, b->st_path, KW_BLE_IF_PROPS, "PropertiesChanged",
-	    on_status)) != KW_OK)
-		return rv;
-	rv = kw_ble_bus_call0(b->bus, b->st_path, KW_BLE_IF_CHAR, "StartNotify", CALL_TIMEOUT_US);
-	if (rv != KW_OK)
-		kw_err("ble: %s: StartNotify failed: %s", b->address, kw_strerror(rv));
-	return rv;
+	return KW_OK;
+}
+
+/* Settings from the environment, the tag and the lock name. */
+static kw_rv
+ble_setup(kw_ble *b)
+{
+	const char *w = getenv("KEYWARD_BLE_WRITE"), *a = getenv("KEYWARD_BLE_ACQUIRE");
+	uint8_t rnd[8];
+	sd_id128_t id;
+	char addr[KW_BLE_ADDR_LEN + 1];
+	size_t i;
+
+	b->nfd = b->wfd = -1;
+	b->idle_ms = kw_ble_env_ms("KEYWARD_BLE_TIMEOUT_MS", 2000, 100, 600000);
+	b->lock_ms = kw_ble_env_ms("KEYWARD_BLE_LOCK_TIMEOUT_MS", KW_BLE_LOCK_TIMEOUT_MS, 0,
+	    600000);
+	b->total_ms = 60000;
+	b->write_mode = KW_BLE_WR_AUTO;
+	if (w != NULL && strcmp(w, "request") == 0)
+		b->write_mode = KW_BLE_WR_REQUEST;
+	else if (w != NULL && strcmp(w, "command") == 0)
+		b->write_mode = KW_BLE_WR_COMMAND;
+	else if (w != NULL && *w != '\0' && strcmp(w, "auto") != 0)
+		kw_warn("ble: ignoring KEYWARD_BLE_WRITE='%.16s' (auto, request or command)", w);
+	b->acquire_mode = KW_BLE_ACQ_AUTO;
+	if (a != NULL && strcmp(a, "require") == 0)
+		b->acquire_mode = KW_BLE_ACQ_REQUIRE;
+	else if (a != NULL && strcmp(a, "off") == 0)
+		b->acquire_mode = KW_BLE_ACQ_OFF;
+	else if (a != NULL && *a != '\0' && strcmp(a, "auto") != 0)
+		kw_warn("ble: ignoring KEYWARD_BLE_ACQUIRE='%.16s' (auto, require or off)", a);
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return KW_ERR_CRYPTO;
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(b->tag + 2 * i, 3, "%02x", rnd[i]);
+	/* one lock per device and bus (tests run private buses side by side) */
+	for (i = 0; i < KW_BLE_ADDR_LEN && b->address[i] != '\0'; i++)
+		addr[i] = b->address[i] == ':' ? '_' : b->address[i];
+	addr[i] = '\0';
+	if (getenv("KEYWARD_BLE_BUS") != NULL && *getenv("KEYWARD_BLE_BUS") != '\0' &&
+	    strcmp(getenv("KEYWARD_BLE_BUS"), "system") != 0 &&
+	    sd_bus_get_bus_id(b->bus, &id) >= 0)
+		snprintf(b->lock_name, sizeof(b->lock_name), "keyward-ble-%s-%02x%02x%02x%02x%02x%02x",
+		    addr, id.bytes[0], id.bytes[1], id.bytes[2], id.bytes[3], id.bytes[4],
+		    id.bytes[5]);
+	else
+		snprintf(b->lock_name, sizeof(b->lock_name), "keyward-ble-%s", addr);
+	return KW_OK;
 }
 
 static kw_rv
@@ -306,11 +398,7 @@ ble_open(const char *rest, void **ctx)
 	}
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return KW_ERR_NOMEM;
-	b->idle_ms = kw_ble_env_ms("KEYWARD_BLE_TIMEOUT_MS", 2000, 100, 600000);
-	b->total_ms = 60000;
-	b->write_type = "request";
-	if (getenv("KEYWARD_BLE_WRITE") != NULL && strcmp(getenv("KEYWARD_BLE_WRITE"), "command") == 0)
-		b->write_type = "command";
+	b->nfd = b->wfd = -1;
 	if ((rv = kw_ble_bus_open(&b->bus)) != KW_OK ||
 	    (rv = kw_ble_bus_owner(b->bus, &b->owner)) != KW_OK ||
 	    (rv = kw_ble_bus_objects(b->bus, &o)) != KW_OK) {
@@ -323,6 +411,7 @@ ble_open(const char *rest, void **ctx)
 	    on_device_changed)) != KW_OK ||
 	    (rv = subscribe(b, &b->rm_slot, "/", KW_BLE_IF_OBJMGR, "InterfacesRemoved",
 	    on_removed)) != KW_OK ||
+	    (rv = ble_setup(b)) != KW_OK ||
 	    (rv = connect_device(b)) != KW_OK || (rv = find_service(b)) != KW_OK ||
 	    (rv = start_link(b)) != KW_OK)
 		goto fail;
@@ -430,5 +519,7 @@ const kw_transport_ops kw_ble_ops = {
 	.open = ble_open,
 	.close = ble_close,
 	.transmit = kw_ble_transmit,
+	.begin = kw_ble_begin,
+	.end = kw_ble_end,
 	.present = ble_present,
 };

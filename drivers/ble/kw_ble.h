@@ -8,13 +8,21 @@
  * KEYWARD_BLE_DEVICES, comma/space separated). Others are refused.
  * list() returns "ble:AA:BB:CC:DD:EE:FF" URIs.
  *
+ * Sessions (begin..end, kw_ble_session.c): one process at a time under a
+ * lock file (KEYWARD_LOCK_DIR, else /run/lock: keyward-ble-<ADDR>[-<bus>]),
+ * and BlueZ's AcquireNotify (+ AcquireWrite where the control point allows
+ * write without response) so that answers reach only us; StartNotify with
+ * a warning where BlueZ lacks AcquireNotify (docs/ble-profile.md 6-7).
+ *
  * Errors: no system bus / no bluetoothd -> KW_ERR_NO_SERVICE; no adapter or
  * unknown device -> KW_ERR_NO_READER; adapter powered off -> KW_ERR_NO_SERVICE;
  * device not bonded -> KW_ERR_SECURITY; device unreachable -> KW_ERR_NO_CARD;
  * no keyward service -> KW_ERR_NOT_SUPPORTED; disconnect at any moment ->
  * KW_ERR_CARD_REMOVED (sticky: close and reopen, which reconnects); no
  * frame or KEEPALIVE in time -> KW_ERR_TIMEOUT (a CANCEL is sent); broken
- * framing or an ERROR frame -> KW_ERR_PROTOCOL. Every reason is logged.
+ * framing or an ERROR frame -> KW_ERR_PROTOCOL; the token held by another
+ * process (lock, or BlueZ's acquired sockets) past the bound ->
+ * KW_ERR_SHARING. Every reason is logged.
  *
  * Environment:
  *   KEYWARD_BLE_BUS      system (default) | session | a D-Bus address (tests)
@@ -22,9 +30,14 @@
  *                        announcing the service UUID); replaces keyward.conf's
  *                        ble_device list
  *   KEYWARD_BLE_TIMEOUT_MS  idle bound between frames/KEEPALIVEs (2000)
- *   KEYWARD_BLE_WRITE    request (default: write with response) | command
- *                        (write without response: faster, for tokens that
- *                        keep up; BlueZ still queues by flow control)
+ *   KEYWARD_BLE_WRITE    auto (default: AcquireWrite where the control point
+ *                        has write-without-response, else write requests) |
+ *                        request (always WriteValue with response) | command
+ *                        (WriteValue without response, CANCEL excepted)
+ *   KEYWARD_BLE_ACQUIRE  auto (default: AcquireNotify, StartNotify with a
+ *                        warning where BlueZ lacks it) | require (refuse
+ *                        the broadcast fallback) | off (force it)
+ *   KEYWARD_BLE_LOCK_TIMEOUT_MS  wait for another process's use (15000)
  *
  * One transport is used by one thread at a time; each has its own bus
  * connection. */
@@ -44,7 +57,11 @@ extern const kw_transport_ops kw_ble_ops;
 /* Frames and bytes moved by an open BLE transport (benchmarks). */
 typedef struct kw_ble_stats {
 	uint64_t frames_out, frames_in, bytes_out, bytes_in, keepalives;
+	uint64_t strays;          /* frames dropped: no request outstanding, not its answer */
+	uint64_t resyncs;         /* PING resynchronisations */
 	size_t frag;
+	bool private_notify;      /* answers came on an acquired socket (AcquireNotify) */
+	bool acquired_write;      /* frames went out on an acquired socket (AcquireWrite) */
 } kw_ble_stats;
 
 void kw_ble_get_stats(void *ctx, kw_ble_stats *out);

@@ -1,8 +1,11 @@
 /* Bus helpers for the BLE transport: which bus, bounded calls to org.bluez,
  * and the one mapping of sd-bus / BlueZ errors to kw_rv. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ble/kw_ble_int.h"
 #include "kw_log.h"
@@ -238,4 +241,57 @@ kw_ble_bus_owner(sd_bus *bus, char **out)
 	if (r <= 0)
 		return KW_ERR_PROTOCOL;
 	return *out != NULL ? KW_OK : KW_ERR_NOMEM;
+}
+
+static kw_rv
+acquire_rv(int r, const sd_bus_error *e)
+{
+	if (err_is(e, "org.freedesktop.DBus.Error.UnknownMethod") ||
+	    err_is(e, "org.bluez.Error.NotSupported"))
+		return KW_ERR_NOT_SUPPORTED;
+	if (err_is(e, "org.bluez.Error.NotPermitted") || err_is(e, "org.bluez.Error.InProgress"))
+		return KW_ERR_SHARING;
+	if (err_is(e, "org.bluez.Error.Failed") && e->message != NULL &&
+	    strstr(e->message, "Not connected") != NULL)
+		return KW_ERR_CARD_REMOVED;
+	return kw_ble_bus_rv(r, e);
+}
+
+kw_rv
+kw_ble_bus_acquire(sd_bus *bus, const char *path, const char *method, int *fd, uint16_t *mtu,
+    char *why, size_t why_len, uint64_t timeout_us)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *req = NULL, *reply = NULL;
+	kw_rv rv = KW_ERR_NOMEM;
+	int r, got = -1;
+
+	*fd = -1;
+	*mtu = 0;
+	if (why_len > 0)
+		why[0] = '\0';
+	if ((r = sd_bus_message_new_method_call(bus, &req, KW_BLE_BLUEZ, path, KW_BLE_IF_CHAR,
+	    method)) < 0 || (r = sd_bus_message_append(req, "a{sv}", 0)) < 0)
+		goto out;
+	if ((r = sd_bus_call(bus, req, timeout_us, &e, &reply)) < 0) {
+		rv = acquire_rv(r, &e);
+		if (why_len > 0)
+			snprintf(why, why_len, "%.60s: %.80s", e.name != NULL ? e.name : "error",
+			    e.message != NULL ? e.message : strerror(-r));
+		sd_bus_error_free(&e);
+		goto out;
+	}
+	rv = KW_ERR_PROTOCOL;
+	if ((r = sd_bus_message_read(reply, "hq", &got, mtu)) <= 0 || got < 0)
+		goto out;
+	/* the reply owns its fd: keep a duplicate */
+	if ((*fd = fcntl(got, F_DUPFD_CLOEXEC, 3)) < 0) {
+		rv = KW_ERR_IO;
+		goto out;
+	}
+	rv = KW_OK;
+out:
+	sd_bus_message_unref(req);
+	sd_bus_message_unref(reply);
+	return rv;
 }

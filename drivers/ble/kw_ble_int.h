@@ -87,6 +87,14 @@ kw_rv kw_ble_bus_read(sd_bus *bus, const char *path, uint8_t *out, size_t cap,
 /* WriteValue with options {"type": type}. */
 kw_rv kw_ble_bus_write(sd_bus *bus, const char *path, const uint8_t *p, size_t n,
     const char *type, uint64_t timeout_us);
+/* AcquireNotify / AcquireWrite (method) on a characteristic, empty options:
+ * *fd (ours, close-on-exec) and the ATT MTU. KW_ERR_NOT_SUPPORTED when
+ * BlueZ lacks the method or the characteristic does not allow it (no
+ * notify / no write-without-response); KW_ERR_SHARING when another client
+ * holds it (NotPermitted: acquired; InProgress: StartNotify sessions);
+ * KW_ERR_CARD_REMOVED when not connected. `why` gets BlueZ's message. */
+kw_rv kw_ble_bus_acquire(sd_bus *bus, const char *path, const char *method, int *fd,
+    uint16_t *mtu, char *why, size_t why_len, uint64_t timeout_us);
 /* A boolean property of org.bluez at path. */
 kw_rv kw_ble_bus_get_bool(sd_bus *bus, const char *path, const char *iface,
     const char *prop, bool *out);

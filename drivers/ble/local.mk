@@ -4,7 +4,7 @@ KWBLE_SRC = \
 	drivers/ble/kw_ble.h drivers/ble/kw_ble_int.h drivers/ble/kw_ble_priv.h \
 	drivers/ble/kw_ble_frame.h drivers/ble/kw_ble_frame.c \
 	drivers/ble/kw_ble.c drivers/ble/kw_ble_objs.c drivers/ble/kw_ble_bus.c \
-	drivers/ble/kw_ble_xfer.c
+	drivers/ble/kw_ble_xfer.c drivers/ble/kw_ble_session.c
 drivers_libkwdrivers_la_SOURCES += $(KWBLE_SRC)
 drivers_libkwdrivers_la_CFLAGS += $(SYSTEMD_CFLAGS)
 drivers_libkwdrivers_la_LIBADD += $(SYSTEMD_LIBS)
@@ -59,11 +59,17 @@ tests_integration_kw_ble_probe_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tests_integration_kw_ble_probe_LDADD = drivers/libkwdrivers.la src/libkeyward.la \
 	$(PCSC_LIBS) $(SYSTEMD_LIBS) $(CRYPTO_LIBS) -lpthread
 
+# kw-ble-listen: a passive PropertiesChanged listener (test_ble_private.sh).
+check_PROGRAMS += tests/integration/kw-ble-listen
+tests_integration_kw_ble_listen_SOURCES = tests/integration/kw_ble_listen.c
+tests_integration_kw_ble_listen_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_integration_kw_ble_listen_LDADD = $(SYSTEMD_LIBS)
+
 # Integration: private D-Bus bus + keyward-vcard-ble + the PKCS#11 module.
 TESTS += tests/integration/test_ble_p11.sh tests/integration/test_ble_faults.sh \
-	tests/integration/test_ble_interop.sh
+	tests/integration/test_ble_interop.sh tests/integration/test_ble_private.sh
 EXTRA_DIST += tests/integration/test_ble_p11.sh tests/integration/test_ble_faults.sh \
-	tests/integration/test_ble_interop.sh \
+	tests/integration/test_ble_interop.sh tests/integration/test_ble_private.sh \
 	tests/integration/ble_lib.sh
 
 # Benchmark (not a test): frames, bytes, time per signature over BLE at MTU

@@ -9,6 +9,7 @@
 #   kwb_stop_vcard             SIGTERM it and wait (state saved)
 #   kwb_ctl METHOD [SIG ARGS]  call org.keyward.VcardBle1 (SetFaults s LIST, ...)
 #   kwb_p11 ARGS...            pkcs11-tool --module $KWB_MODULE ARGS (ASan aware)
+#   kwb_lockfile               the token's lock file (drivers/ble: per device and bus)
 #   $KWB_URI, $KWB_PROBE, $KWB_MODULE, $KWB_LABEL (the token label)
 
 KWB_ADDR=C0:FF:EE:00:00:01
@@ -38,9 +39,12 @@ kwb_setup() {
 	KWB_BUS_PID=$(sed -n 2p "$KW_TMP/bus.txt")
 	[ -n "$KWB_BUS" ] && [ -n "$KWB_BUS_PID" ] || kw_fail "no bus address from dbus-daemon"
 	KEYWARD_BLE_BUS=$KWB_BUS
-	# a hermetic module: no stray pcscd readers, no cache from elsewhere
+	# a hermetic module: no stray pcscd readers, no cache from elsewhere,
+	# the token's cross-process lock file in our own directory
 	XDG_CACHE_HOME=$KW_TMP/cache
-	export KEYWARD_BLE_BUS XDG_CACHE_HOME
+	KEYWARD_LOCK_DIR=$KW_TMP/lock
+	mkdir -p "$KEYWARD_LOCK_DIR"
+	export KEYWARD_BLE_BUS XDG_CACHE_HOME KEYWARD_LOCK_DIR
 	kwb_start_vcard "$@"
 }
 
@@ -63,6 +67,12 @@ kwb_stop_vcard() {
 	kill "$KWB_VC_PID" 2>/dev/null
 	wait "$KWB_VC_PID" 2>/dev/null
 	KWB_VC_PID=
+}
+
+kwb_lockfile() { # the server GUID of the bus (sd_bus_get_bus_id) names it
+	kwb_id=$(echo "$KWB_BUS" | sed -n 's/.*guid=\([0-9a-f]\{12\}\).*/\1/p')
+	[ -n "$kwb_id" ] || kw_fail "no guid in the bus address $KWB_BUS"
+	echo "$KEYWARD_LOCK_DIR/keyward-ble-$(echo "$KWB_ADDR" | tr : _)-$kwb_id"
 }
 
 kwb_ctl() {

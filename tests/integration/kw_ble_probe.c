@@ -152,11 +152,14 @@ main(int argc, char **argv)
 			kw_ble_get_stats(kw_transport_ctx(t), &st);
 		printf("{\"ops\": %d, \"ok\": %d, \"ms_per_op\": %.2f, \"apdus\": %llu, "
 		    "\"frames_out\": %llu, \"frames_in\": %llu, \"bytes_out\": %llu, "
-		    "\"bytes_in\": %llu, \"keepalives\": %llu, \"frag\": %zu}\n", count, ok,
-		    total / count, (unsigned long long)kw_transport_apdu_count(t),
+		    "\"bytes_in\": %llu, \"keepalives\": %llu, \"frag\": %zu, \"strays\": %llu, "
+		    "\"resyncs\": %llu, \"private_notify\": %s, \"acquired_write\": %s}\n",
+		    count, ok, total / count, (unsigned long long)kw_transport_apdu_count(t),
 		    (unsigned long long)st.frames_out, (unsigned long long)st.frames_in,
 		    (unsigned long long)st.bytes_out, (unsigned long long)st.bytes_in,
-		    (unsigned long long)st.keepalives, st.frag);
+		    (unsigned long long)st.keepalives, st.frag, (unsigned long long)st.strays,
+		    (unsigned long long)st.resyncs, st.private_notify ? "true" : "false",
+		    st.acquired_write ? "true" : "false");
 	}
 	kw_piv_free(&piv);
 	kw_transport_free(&t);

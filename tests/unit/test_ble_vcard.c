@@ -131,6 +131,18 @@ test_faults(void **state)
 	assert_int_equal(f.disconnect_ins, 0x187);
 	assert_int_equal(vcble_faults_parse("disconnect-on-ins=100", &f, err, sizeof(err)),
 	    KW_ERR_ARG);
+	assert_int_equal(vcble_faults_parse("no-acquire,no-wwr,stray=ping", &f, err,
+	    sizeof(err)), KW_OK);
+	assert_true(f.no_acquire && f.no_wwr);
+	assert_int_equal(f.stray, VCBLE_STRAY_PING);
+	assert_int_equal(vcble_faults_parse("stray=cont,stray=acquire", &f, err, sizeof(err)),
+	    KW_OK);
+	assert_int_equal(f.stray, VCBLE_STRAY_PING | VCBLE_STRAY_CONT | VCBLE_STRAY_ACQUIRE);
+	assert_int_equal(vcble_faults_parse("stray=dup", &f, err, sizeof(err)), KW_ERR_ARG);
+	assert_int_equal(vcble_faults_parse("stray=bogus", &f, err, sizeof(err)), KW_ERR_ARG);
+	assert_int_equal(vcble_faults_parse("stray", &f, err, sizeof(err)), KW_ERR_ARG);
+	assert_int_equal(vcble_faults_parse("none", &f, err, sizeof(err)), KW_OK);
+	assert_false(f.no_acquire || f.no_wwr || f.stray != 0);
 	assert_int_equal(vcble_cpl(23), 20);
 	assert_int_equal(vcble_cpl(185), 182);
 	assert_int_equal(vcble_cpl(512), 509);

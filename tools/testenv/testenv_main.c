@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +74,8 @@ static const char kwt_usage_text[] =
 "                              (busctl --address=$KEYWARD_BLE_BUS call\n"
 "                              org.bluez /org/keyward/vcardble\n"
 "                              org.keyward.VcardBle1 SetFaults s LIST)\n"
+"  KEYWARD_LOCK_DIR            DIR/lock, the transports' lock files (unless\n"
+"                              set: /run/lock may be hidden here)\n"
 "  KEYWARD_TESTENV_VCARD       the keyward-vcard executable\n"
 "  KEYWARD_TESTENV_ATTEST_CA   the attestation CA certificate (--attest-ca)\n"
 "\n"
@@ -288,6 +291,13 @@ kwt_export(struct kwt_env *env)
 
 	snprintf(val, sizeof(val), "%d", env->opt.tokens);
 	rc |= setenv("KEYWARD_TESTENV_DIR", env->dir, 1);
+	if (getenv("KEYWARD_LOCK_DIR") == NULL) {
+		char lockdir[sizeof(env->dir) + 8];
+
+		snprintf(lockdir, sizeof(lockdir), "%s/lock", env->dir);
+		if (mkdir(lockdir, 0755) == 0 || errno == EEXIST)
+			rc |= setenv("KEYWARD_LOCK_DIR", lockdir, 1);
+	}
 	rc |= setenv("KEYWARD_TESTENV_TOKENS", val, 1);
 	rc |= setenv("KEYWARD_TESTENV_VCARD", env->vcard, 1);
 	if (env->ca_cert[0] != '\0')

@@ -22,6 +22,18 @@
  *   connect-fail        Connect fails (device out of range)
  *   ignore-cancel       CANCEL does not stop the APDU in progress (its answer
  *                       comes late, after the client gave up)
+ *   no-acquire          an older BlueZ: AcquireNotify/AcquireWrite are unknown
+ *                       methods (clients must fall back to StartNotify, whose
+ *                       notifications every process on the bus receives)
+ *   no-wwr              the control point lacks write-without-response:
+ *                       AcquireWrite is NotSupported and a WriteValue of type
+ *                       "command" is lost (as an ATT server ignores it)
+ *   stray=KIND          unsolicited frames from the token (repeatable):
+ *                       ping (a PING echo of a nonce nobody sent, before each
+ *                       MSG answer), cont (a lone CONT frame before each MSG
+ *                       answer), acquire (the last answer again when a notify
+ *                       session starts, like a late answer to a previous
+ *                       holder)
  *   none                clear everything (mtu stays)
  * The control interface also has Disconnect(), GetStats() -> (tttt)
  * frames in, frames out, bytes in, bytes out, and ResetStats(). */
@@ -42,7 +54,15 @@ typedef struct vcble_faults {
 	unsigned delay_ms;
 	unsigned keepalive_ms;
 	bool not_bonded, adapter_off, no_service, connect_fail, ignore_cancel;
+	bool no_acquire, no_wwr;
+	unsigned stray;               /* VCBLE_STRAY_* bits */
 } vcble_faults;
+
+enum {
+	VCBLE_STRAY_PING = 1u << 0,
+	VCBLE_STRAY_CONT = 1u << 1,
+	VCBLE_STRAY_ACQUIRE = 1u << 2,
+};
 
 /* Parse a fault list into f (which keeps what the list does not name,
  * except that "none" clears all but mtu). KW_ERR_ARG with a message in

@@ -3,7 +3,11 @@
  * org.keyward.VcardBle1. BlueZ's error names are used where BlueZ has them. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "kw_log.h"
 #include "vcble_int.h"
@@ -143,10 +147,11 @@ vcble_dev_set_connected(vcble_dev *d, bool on)
 	if (!d->connected)
 		return;
 	kw_info("vcard-ble: disconnected");
-	d->connected = d->resolved = d->notifying = 0;
+	d->connected = d->resolved = 0;
 	d->resolve = sd_event_source_unref(d->resolve);
 	vcble_link_abort(d);
 	vcard_card_reset(d->card);
+	vcble_dev_release_all(d);
 	emit(d, d->dev_path, IF_DEVICE, "Connected", "ServicesResolved");
 	if (d->svc_exported)
 		emit(d, d->st_path, IF_CHAR, "Notifying", NULL);
@@ -259,6 +264,8 @@ chr_get(sd_bus *bus, const char *path, const char *iface, const char *prop,
 	static const char *const flags[VCBLE_NCHR] = { "write", "notify", "read" };
 
 	(void)bus; (void)path; (void)iface; (void)e;
+	if (strcmp(prop, "Flags") == 0 && c->kind == VCBLE_CHR_CONTROL && !c->d->faults.no_wwr)
+		return sd_bus_message_append(reply, "as", 2, "write", "write-without-response");
 	if (strcmp(prop, "UUID") == 0)
 		return prop_str(reply, chr_uuid[c->kind]);
 	if (strcmp(prop, "Service") == 0)
@@ -266,7 +273,11 @@ chr_get(sd_bus *bus, const char *path, const char *iface, const char *prop,
 	if (strcmp(prop, "Value") == 0)
 		return chr_value(c, reply);
 	if (strcmp(prop, "Notifying") == 0)
-		return prop_bool(reply, c->kind == VCBLE_CHR_STATUS && c->d->notifying);
+		return prop_bool(reply, c->kind == VCBLE_CHR_STATUS && vcble_dev_notifying(c->d));
+	if (strcmp(prop, "NotifyAcquired") == 0)
+		return prop_bool(reply, c->kind == VCBLE_CHR_STATUS && c->d->notify_fd >= 0);
+	if (strcmp(prop, "WriteAcquired") == 0)
+		return prop_bool(reply, c->kind == VCBLE_CHR_CONTROL && c->d->write_fd >= 0);
 	if (strcmp(prop, "MTU") == 0)
 		return sd_bus_message_append(reply, "q", (uint16_t)c->d->faults.mtu);
 	return sd_bus_message_append(reply, "as", 1, flags[c->kind]);   /* Flags */
@@ -302,12 +313,13 @@ chr_read(sd_bus_message *m, void *arg, sd_bus_error *e)
 
 /* WriteValue options a{sv}: "type" must be one BlueZ knows; others ignored. */
 static int
-write_options(sd_bus_message *m, bool *ok)
+write_options(sd_bus_message *m, bool *ok, bool *cmd)
 {
 	const char *key, *type;
 	int r;
 
 	*ok = true;
+	*cmd = false;
 	if ((r = sd_bus_message_enter_container(m, 'a', "{sv}")) < 0)
 		return r;
 	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
@@ -318,6 +330,7 @@ write_options(sd_bus_message *m, bool *ok)
 				return r;
 			*ok = strcmp(type, "request") == 0 || strcmp(type, "command") == 0 ||
 			    strcmp(type, "reliable") == 0;
+			*cmd = strcmp(type, "command") == 0;
 		} else if ((r = sd_bus_message_skip(m, "v")) < 0) {
 			return r;
 		}
@@ -335,7 +348,7 @@ chr_write(sd_bus_message *m, void *arg, sd_bus_error *e)
 	vcble_chr *c = arg;
 	const void *p;
 	size_t n;
-	bool ok;
+	bool ok, cmd;
 	int r;
 
 	if (!c->d->connected)
@@ -343,10 +356,17 @@ chr_write(sd_bus_message *m, void *arg, sd_bus_error *e)
 	if (c->kind != VCBLE_CHR_CONTROL)
 		return sd_bus_error_set(e, "org.bluez.Error.NotPermitted", "Write not permitted");
 	if ((r = sd_bus_message_read_array(m, 'y', &p, &n)) < 0 ||
-	    (r = write_options(m, &ok)) < 0)
+	    (r = write_options(m, &ok, &cmd)) < 0)
 		return r;
 	if (!ok)
 		return sd_bus_error_set(e, "org.bluez.Error.InvalidArguments", "Invalid write type");
+	if (c->d->write_fd >= 0)
+		return sd_bus_error_set(e, "org.bluez.Error.NotPermitted", "Write acquired");
+	if (cmd && c->d->faults.no_wwr) {
+		/* an ATT Write Command the server does not support: silently lost */
+		kw_info("vcard-ble: write without response not supported: frame lost");
+		return sd_bus_reply_method_return(m, NULL);
+	}
 	if (n > vcble_dev_cpl(c->d))
 		return sd_bus_error_set(e, "org.bluez.Error.InvalidValueLength",
 		    "Invalid Length");
@@ -355,21 +375,215 @@ chr_write(sd_bus_message *m, void *arg, sd_bus_error *e)
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+bool
+vcble_dev_notifying(const vcble_dev *d)
+{
+	return d->n_notify_clients > 0 || d->notify_fd >= 0;
+}
+
+static int
+find_client(const vcble_dev *d, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < d->n_notify_clients; i++)
+		if (strcmp(d->notify_clients[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+drop_client(vcble_dev *d, unsigned i)
+{
+	free(d->notify_clients[i]);
+	d->notify_clients[i] = d->notify_clients[--d->n_notify_clients];
+	d->notify_clients[d->n_notify_clients] = NULL;
+}
+
+static void
+notifying_changed(vcble_dev *d, bool before)
+{
+	if (before != vcble_dev_notifying(d))
+		emit(d, d->st_path, IF_CHAR, "Notifying", NULL);
+}
+
+/* A client left the bus: its StartNotify session ends (as in BlueZ). */
+static int
+on_owner_changed(sd_bus_message *m, void *arg, sd_bus_error *e)
+{
+	vcble_dev *d = arg;
+	const char *name, *old, *new;
+	bool before = vcble_dev_notifying(d);
+	int i;
+
+	(void)e;
+	if (sd_bus_message_read(m, "sss", &name, &old, &new) < 0 || new[0] != '\0' ||
+	    (i = find_client(d, name)) < 0)
+		return 0;
+	drop_client(d, (unsigned)i);
+	notifying_changed(d, before);
+	return 0;
+}
+
+/* StartNotify / StopNotify: one session per bus client (sender). */
 static int
 chr_notify(sd_bus_message *m, void *arg, sd_bus_error *e)
 {
 	vcble_chr *c = arg;
+	vcble_dev *d = c->d;
 	bool start = strcmp(sd_bus_message_get_member(m), "StartNotify") == 0;
+	bool before = vcble_dev_notifying(d);
+	const char *sender = sd_bus_message_get_sender(m);
+	int i;
 
-	if (!c->d->connected)
+	if (!d->connected)
 		return not_connected(c, e);
 	if (c->kind != VCBLE_CHR_STATUS)
 		return sd_bus_error_set(e, "org.bluez.Error.NotSupported", "Not Supported");
-	if (c->d->notifying != (int)start) {
-		c->d->notifying = start;
-		emit(c->d, c->d->st_path, IF_CHAR, "Notifying", NULL);
+	if (sender == NULL)
+		sender = "";
+	i = find_client(d, sender);
+	if (start) {
+		if (d->notify_fd >= 0)
+			return sd_bus_error_set(e, "org.bluez.Error.NotPermitted", "Notify acquired");
+		if (i < 0) {
+			if (d->n_notify_clients >= VCBLE_NOTIFY_CLIENTS)
+				return sd_bus_error_set(e, "org.bluez.Error.Failed",
+				    "Failed allocate notify session");
+			if ((d->notify_clients[d->n_notify_clients] = strdup(sender)) == NULL)
+				return -ENOMEM;
+			d->n_notify_clients++;
+			vcble_link_notify_started(d);
+		}
+	} else if (d->notify_fd >= 0) {
+		vcble_dev_release_all(d);      /* StopNotify ends an acquired session too */
+	} else if (i < 0) {
+		return sd_bus_error_set(e, "org.bluez.Error.Failed", "No notify session started");
+	} else {
+		drop_client(d, (unsigned)i);
 	}
+	notifying_changed(d, before);
 	return sd_bus_reply_method_return(m, NULL);
+}
+
+/* Our end of an acquired socket: the client closed its end (EOF/HUP), or
+ * (write socket) frames arrive, one per packet. */
+static int
+on_sock(sd_event_source *s, int fd, uint32_t revents, void *arg)
+{
+	vcble_dev *d = arg;
+	uint8_t buf[VCBLE_FRAME_MAX + 1];
+	bool is_write = fd == d->write_fd, before = vcble_dev_notifying(d);
+	ssize_t n;
+	int i;
+
+	(void)s;
+	for (i = 0; i < 64 && (revents & EPOLLIN); i++) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0)
+			break;                     /* EOF: closed by the client */
+		if (!is_write)
+			continue;                  /* nothing is written to a notify socket */
+		if ((size_t)n > vcble_dev_cpl(d)) {
+			kw_warn("vcard-ble: %zd-byte write on the acquired socket: dropped", n);
+			continue;
+		}
+		if (vcble_link_write(d, buf, (size_t)n) < 0 || fd != d->write_fd)
+			return 0;                  /* disconnected meanwhile */
+	}
+	if (i == 64)
+		return 0;                          /* more later: keep the loop fair */
+	if (is_write) {
+		d->write_src = sd_event_source_disable_unref(d->write_src);
+		close(d->write_fd);
+		d->write_fd = -1;
+		emit(d, d->cp_path, IF_CHAR, "WriteAcquired", NULL);
+	} else {
+		d->notify_src = sd_event_source_disable_unref(d->notify_src);
+		close(d->notify_fd);
+		d->notify_fd = -1;
+		emit(d, d->st_path, IF_CHAR, "NotifyAcquired", NULL);
+		notifying_changed(d, before);
+	}
+	return 0;
+}
+
+void
+vcble_dev_release_all(vcble_dev *d)
+{
+	bool before = vcble_dev_notifying(d);
+
+	while (d->n_notify_clients > 0)
+		drop_client(d, d->n_notify_clients - 1);
+	d->notify_src = sd_event_source_disable_unref(d->notify_src);
+	d->write_src = sd_event_source_disable_unref(d->write_src);
+	if (d->notify_fd >= 0) {
+		close(d->notify_fd);
+		d->notify_fd = -1;
+		if (d->svc_exported)
+			emit(d, d->st_path, IF_CHAR, "NotifyAcquired", NULL);
+	}
+	if (d->write_fd >= 0) {
+		close(d->write_fd);
+		d->write_fd = -1;
+		if (d->svc_exported)
+			emit(d, d->cp_path, IF_CHAR, "WriteAcquired", NULL);
+	}
+	if (d->svc_exported && d->bus != NULL)
+		notifying_changed(d, before);
+}
+
+/* AcquireNotify / AcquireWrite (a{sv}) -> (h fd, q mtu), as BlueZ does it:
+ * a SOCK_SEQPACKET socketpair, one packet per notification / write without
+ * response; closing the fd ends the session. */
+static int
+chr_acquire(sd_bus_message *m, void *arg, sd_bus_error *e)
+{
+	vcble_chr *c = arg;
+	vcble_dev *d = c->d;
+	bool notify = strcmp(sd_bus_message_get_member(m), "AcquireNotify") == 0;
+	bool before = vcble_dev_notifying(d);
+	int fds[2], r;
+
+	if (d->faults.no_acquire)
+		return sd_bus_error_setf(e, "org.freedesktop.DBus.Error.UnknownMethod",
+		    "Unknown method %s (this BlueZ is too old)", sd_bus_message_get_member(m));
+	if ((r = sd_bus_message_skip(m, "a{sv}")) < 0)
+		return r;
+	if (!d->connected)
+		return sd_bus_error_set(e, "org.bluez.Error.Failed", "Not connected");
+	if (notify ? c->kind != VCBLE_CHR_STATUS :
+	    c->kind != VCBLE_CHR_CONTROL || d->faults.no_wwr)
+		return sd_bus_error_set(e, "org.bluez.Error.NotSupported", "Not Supported");
+	if (notify && d->notify_fd >= 0)
+		return sd_bus_error_set(e, "org.bluez.Error.NotPermitted", "Notify acquired");
+	if (notify && d->n_notify_clients > 0)
+		return sd_bus_error_set(e, "org.bluez.Error.InProgress", "In Progress");
+	if (!notify && d->write_fd >= 0)
+		return sd_bus_error_set(e, "org.bluez.Error.NotPermitted", "Write acquired");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0)
+		return sd_bus_error_set_errno(e, errno);
+	if (sd_event_add_io(d->ev, notify ? &d->notify_src : &d->write_src, fds[0], EPOLLIN,
+	    on_sock, d) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return sd_bus_error_set(e, "org.bluez.Error.Failed", "io");
+	}
+	if (notify)
+		d->notify_fd = fds[0];
+	else
+		d->write_fd = fds[0];
+	r = sd_bus_reply_method_return(m, "hq", fds[1], (uint16_t)d->faults.mtu);
+	close(fds[1]);
+	emit(d, notify ? d->st_path : d->cp_path, IF_CHAR,
+	    notify ? "NotifyAcquired" : "WriteAcquired", NULL);
+	if (notify) {
+		notifying_changed(d, before);
+		vcble_link_notify_started(d);
+	}
+	return r;
 }
 
 static const sd_bus_vtable chr_vtable[] = {
@@ -378,11 +592,15 @@ static const sd_bus_vtable chr_vtable[] = {
 	SD_BUS_METHOD("WriteValue", "aya{sv}", "", chr_write, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("StartNotify", "", "", chr_notify, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("StopNotify", "", "", chr_notify, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("AcquireNotify", "a{sv}", "hq", chr_acquire, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("AcquireWrite", "a{sv}", "hq", chr_acquire, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_PROPERTY("UUID", "s", chr_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Service", "o", chr_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Value", "ay", chr_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Notifying", "b", chr_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Flags", "as", chr_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("NotifyAcquired", "b", chr_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("WriteAcquired", "b", chr_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Flags", "as", chr_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("MTU", "q", chr_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_VTABLE_END
 };
@@ -462,6 +680,7 @@ unexport_service(vcble_dev *d)
 
 	if (!d->svc_exported)
 		return;
+	vcble_dev_release_all(d);
 	for (i = 0; i < VCBLE_NCHR; i++)
 		(void)sd_bus_emit_interfaces_removed(d->bus, paths[i], IF_CHAR, NULL);
 	(void)sd_bus_emit_interfaces_removed(d->bus, d->svc_path, IF_SERVICE, NULL);
@@ -513,7 +732,10 @@ vcble_dev_export(vcble_dev *d)
 	snprintf(d->cp_path, sizeof(d->cp_path), "%s/char0011", d->svc_path);
 	snprintf(d->st_path, sizeof(d->st_path), "%s/char0013", d->svc_path);
 	snprintf(d->cpl_path, sizeof(d->cpl_path), "%s/char0016", d->svc_path);
-	if (sd_bus_add_object_manager(d->bus, NULL, "/") < 0 ||
+	if (sd_bus_match_signal(d->bus, &d->owner_slot, "org.freedesktop.DBus",
+	    "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+	    on_owner_changed, d) < 0 ||
+	    sd_bus_add_object_manager(d->bus, NULL, "/") < 0 ||
 	    sd_bus_add_object_vtable(d->bus, NULL, ADAPTER_PATH, IF_ADAPTER, adapter_vtable, d) < 0 ||
 	    sd_bus_add_object_vtable(d->bus, NULL, d->dev_path, IF_DEVICE, device_vtable, d) < 0 ||
 	    sd_bus_add_object_vtable(d->bus, NULL, CTL_PATH, IF_CTL, ctl_vtable, d) < 0)
@@ -528,6 +750,9 @@ vcble_dev_unexport(vcble_dev *d)
 {
 	size_t i;
 
+	d->svc_exported = false;      /* no signals from here on */
+	vcble_dev_release_all(d);
+	d->owner_slot = sd_bus_slot_unref(d->owner_slot);
 	for (i = 0; i < 1 + VCBLE_NCHR; i++)
 		d->svc_slots[i] = sd_bus_slot_unref(d->svc_slots[i]);
 	d->svc_exported = false;

@@ -139,6 +139,20 @@ fault_item(char *item, vcble_faults *f)
 	}
 	if (strcmp(item, "delay") == 0)
 		return num(val, 600000, &f->delay_ms);
+	if (strcmp(item, "stray") == 0) {
+		static const struct { const char *name; unsigned bit; } k[] = {
+			{ "ping", VCBLE_STRAY_PING }, { "cont", VCBLE_STRAY_CONT },
+			{ "acquire", VCBLE_STRAY_ACQUIRE },
+		};
+		size_t i;
+
+		for (i = 0; val != NULL && i < sizeof(k) / sizeof(k[0]); i++)
+			if (strcmp(val, k[i].name) == 0) {
+				f->stray |= k[i].bit;
+				return 0;
+			}
+		return -1;
+	}
 	if (strcmp(item, "keepalive") == 0)
 		return num(val, 600000, &f->keepalive_ms);
 	if (val != NULL)
@@ -153,6 +167,10 @@ fault_item(char *item, vcble_faults *f)
 		f->connect_fail = true;
 	else if (strcmp(item, "ignore-cancel") == 0)
 		f->ignore_cancel = true;
+	else if (strcmp(item, "no-acquire") == 0)
+		f->no_acquire = true;
+	else if (strcmp(item, "no-wwr") == 0)
+		f->no_wwr = true;
 	else
 		return -1;
 	return 0;

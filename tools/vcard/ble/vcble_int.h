@@ -27,6 +27,7 @@
 
 #define VCBLE_FRAME_MAX 512
 #define VCBLE_MSG_MAX 65535
+#define VCBLE_NOTIFY_CLIENTS 16   /* StartNotify sessions (one per bus client) */
 
 /* Token-side reassembly of client frames. */
 typedef struct vcble_asm {
@@ -64,12 +65,22 @@ struct vcble_dev {
 	char addr[18];
 	char dev_path[64], svc_path[96], cp_path[112], st_path[112], cpl_path[112];
 	/* device state */
-	int connected, resolved, notifying;
+	int connected, resolved;
+	/* notifications: StartNotify sessions (unique bus names; the status Value
+	 * changes and PropertiesChanged goes to every listener on the bus) or one
+	 * AcquireNotify socket (private to its owner) */
+	char *notify_clients[VCBLE_NOTIFY_CLIENTS];
+	unsigned n_notify_clients;
+	int notify_fd, write_fd;           /* our ends of the acquired sockets, or -1 */
+	sd_event_source *notify_src, *write_src;
+	sd_bus_slot *owner_slot;           /* NameOwnerChanged: sessions of gone clients */
+	kw_buf last_answer;                /* for the stray=acquire fault */
 	vcble_chr chr[VCBLE_NCHR];
 	sd_bus_slot *svc_slots[1 + VCBLE_NCHR];
 	bool svc_exported;
 	/* link */
 	vcble_asm rx;
+	bool skip_cont;       /* after a framing error: the broken message's CONT frames */
 	uint8_t value[VCBLE_FRAME_MAX];   /* status Value (last notification) */
 	size_t value_len;
 	bool busy;
@@ -82,6 +93,9 @@ struct vcble_dev {
 };
 
 /* vcble_dev.c */
+bool vcble_dev_notifying(const vcble_dev *d);
+/* Close the acquired sockets and end all notify sessions (disconnect). */
+void vcble_dev_release_all(vcble_dev *d);
 kw_rv vcble_dev_export(vcble_dev *d);
 void vcble_dev_unexport(vcble_dev *d);
 void vcble_dev_set_connected(vcble_dev *d, bool on);
@@ -94,5 +108,7 @@ unsigned vcble_dev_cpl(const vcble_dev *d);
 int vcble_link_write(vcble_dev *d, const uint8_t *p, size_t n);
 /* Drop the exchange in progress (disconnect, cancel). */
 void vcble_link_abort(vcble_dev *d);
+/* A notify session began (stray=acquire fault). */
+void vcble_link_notify_started(vcble_dev *d);
 
 #endif

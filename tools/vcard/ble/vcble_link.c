@@ -3,7 +3,9 @@
  * notifications (fragmented at the control-point length), KEEPALIVE while
  * busy; PING echoes, CANCEL drops the exchange; faults are applied here. */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "kw_log.h"
 #include "kw_secret.h"
@@ -11,13 +13,37 @@
 
 #define KA_PROCESSING 0x01
 
-/* One notification: the status Value changes (PropertiesChanged). */
+/* One packet on the acquired notify socket. BlueZ drops a notification
+ * its client does not take; the emulation waits a little instead (no
+ * radio paces it here). */
+static void
+notify_sock(vcble_dev *d, const uint8_t *p, size_t n)
+{
+	struct pollfd pfd = { .fd = d->notify_fd, .events = POLLOUT };
+	ssize_t r;
+
+	for (;;) {
+		r = send(d->notify_fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r == (ssize_t)n)
+			return;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN && poll(&pfd, 1, 2000) > 0)
+			continue;
+		kw_warn("vcard-ble: notification on the acquired socket lost: %s",
+		    r < 0 ? strerror(errno) : "short write");
+		return;
+	}
+}
+
+/* One notification: on the acquired socket, or the status Value changes
+ * (PropertiesChanged, seen by everyone on the bus). */
 static void
 notify(vcble_dev *d, const uint8_t *p, size_t n)
 {
 	int r;
 
-	if (!d->connected || !d->notifying)
+	if (!d->connected || !vcble_dev_notifying(d))
 		return;
 	d->notifs_since_fault++;
 	if (d->faults.drop_notify != 0 && d->notifs_since_fault == d->faults.drop_notify) {
@@ -25,12 +51,16 @@ notify(vcble_dev *d, const uint8_t *p, size_t n)
 		d->faults.drop_notify = 0;
 		return;
 	}
-	memcpy(d->value, p, n);
-	d->value_len = n;
-	r = sd_bus_emit_properties_changed(d->bus, d->st_path, "org.bluez.GattCharacteristic1",
-	    "Value", NULL);
-	if (r < 0)
-		kw_warn("vcard-ble: notification failed: %s", strerror(-r));
+	if (d->notify_fd >= 0) {
+		notify_sock(d, p, n);
+	} else {
+		memcpy(d->value, p, n);
+		d->value_len = n;
+		r = sd_bus_emit_properties_changed(d->bus, d->st_path,
+		    "org.bluez.GattCharacteristic1", "Value", NULL);
+		if (r < 0)
+			kw_warn("vcard-ble: notification failed: %s", strerror(-r));
+	}
 	d->frames_out++;
 	d->bytes_out += n;
 }
@@ -91,6 +121,35 @@ on_keepalive(sd_event_source *s, uint64_t usec, void *arg)
 	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
+/* stray=ping / stray=cont: unsolicited frames just before an answer, after
+ * the request's last frame: a client can tell them from the answer. (A
+ * duplicated answer could not be told from the next request's: no
+ * request ids; the profile forbids it, and no fault makes one.) */
+static void
+stray_before(vcble_dev *d)
+{
+	static const uint8_t nonce[8] = { 0x57, 0x52, 0x41, 0x59, 0xde, 0xad, 0xbe, 0xef };
+	static const uint8_t cont[4] = { 0x05, 0x90, 0x00, 0x00 };
+
+	if (d->faults.stray & VCBLE_STRAY_PING) {
+		kw_info("vcard-ble: fault: stray PING before the answer");
+		send_msg(d, VCBLE_CMD_PING, nonce, sizeof(nonce));
+	}
+	if (d->faults.stray & VCBLE_STRAY_CONT) {
+		kw_info("vcard-ble: fault: stray CONT frame before the answer");
+		notify(d, cont, sizeof(cont));
+	}
+}
+
+void
+vcble_link_notify_started(vcble_dev *d)
+{
+	if ((d->faults.stray & VCBLE_STRAY_ACQUIRE) && d->last_answer.len > 0) {
+		kw_info("vcard-ble: fault: the last answer again as a session starts");
+		send_msg(d, VCBLE_CMD_MSG, d->last_answer.data, d->last_answer.len);
+	}
+}
+
 /* Run the APDU through the applet and answer. */
 static int
 on_work(sd_event_source *s, uint64_t usec, void *arg)
@@ -118,7 +177,10 @@ on_work(sd_event_source *s, uint64_t usec, void *arg)
 		kw_err("vcard-ble: could not save the token state");
 	d->busy = false;
 	kw_buf_reset(&d->apdu);
+	stray_before(d);
 	send_msg(d, VCBLE_CMD_MSG, resp.data, resp.len);
+	kw_buf_reset(&d->last_answer);
+	(void)kw_buf_put_view(&d->last_answer, kw_buf_view(&resp));
 	kw_buf_free(&resp);
 	if (d->ping_pending) {
 		d->ping_pending = false;
@@ -220,11 +282,16 @@ vcble_link_write(vcble_dev *d, const uint8_t *p, size_t n)
 		vcble_dev_set_connected(d, false);
 		return -ENOTCONN;
 	}
+	/* one ERROR per broken message: its remaining CONT frames are dropped */
+	if (d->skip_cont && n > 0 && (p[0] & 0x80) == 0)
+		return 0;
+	d->skip_cont = false;
 	r = vcble_asm_frame(&d->rx, p, n, vcble_dev_cpl(d));
 	if (r < 0) {
 		kw_warn("vcard-ble: bad frame from the client (error %d)", -r);
 		/* a CANCEL while a MSG is half received still cancels */
 		send_error(d, (uint8_t)-r);
+		d->skip_cont = true;
 		return 0;
 	}
 	if (r == VCBLE_ASM_DONE)

@@ -86,8 +86,10 @@ vcble_run(vcard_card *c, const vcble_cfg *cfg)
 	d.cfg = cfg;
 	d.faults = cfg->faults;
 	snprintf(d.addr, sizeof(d.addr), "%.17s", cfg->address);
+	d.notify_fd = d.write_fd = -1;
 	vcble_asm_init(&d.rx);
 	kw_buf_init(&d.apdu, VCBLE_MSG_MAX);
+	kw_buf_init(&d.last_answer, VCBLE_MSG_MAX);
 	kw_buf_init(&d.ping, VCBLE_MSG_MAX);
 	if ((rv = setup(&d)) != KW_OK)
 		goto out;
@@ -108,6 +110,7 @@ out:
 	vcble_asm_free(&d.rx);
 	kw_buf_free(&d.apdu);
 	kw_buf_free(&d.ping);
+	kw_buf_free(&d.last_answer);
 	vcard_card_reset(c);
 	return rv;
 }
