@@ -208,11 +208,11 @@ kwp11_secret_key(kwp11_session *s, CK_OBJECT_HANDLE h, CK_FLAGS use, kwp11_obj *
 	*out = NULL;
 	if ((rv = kwp11_obj_lookup(s->tok, h, &o)) != CKR_OK)
 		return rv == CKR_OBJECT_HANDLE_INVALID ? CKR_KEY_HANDLE_INVALID : rv;
-	/* another session's key is not visible from this one */
+	/* any session of the process may use it (PKCS#11 4.4.1: session
+	 * objects belong to the application; NSS derives the key in one session
+	 * and unwraps with it in another); it dies with its own session */
 	if (o->cls != CKO_SECRET_KEY || o->owner == 0)
 		return CKR_KEY_TYPE_INCONSISTENT;
-	if (o->owner != s->handle)
-		return CKR_KEY_HANDLE_INVALID;
 	if (s->tok->login != KWP11_LOGIN_USER)
 		return CKR_USER_NOT_LOGGED_IN;   /* CKA_PRIVATE: made after login */
 	if (o->key_type != CKK_AES)

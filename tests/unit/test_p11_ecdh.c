@@ -580,11 +580,21 @@ test_derive_null_and_templates(void **state)
 	    CKR_KEY_TYPE_INCONSISTENT);
 	assert_int_equal(C_DeriveKey(s, &m, p11f_find(s, CKO_PRIVATE_KEY, 2), sens + 2, 2, &dk),
 	    CKR_KEY_FUNCTION_NOT_PERMITTED);
-	/* another session cannot use this session's key */
+	/* another session of the process may use the key (NSS does), and a
+	 * key made in that other session dies when it closes */
 	{
 		CK_SESSION_HANDLE s2 = p11f_open(0, false);
-		assert_int_equal(C_DecryptInit(s2, &kw, dk), CKR_KEY_HANDLE_INVALID);
+		CK_OBJECT_HANDLE dk2;
+		uint8_t v2[32];
+
+		dk = derive(s, base, CKD_SHA256_KDF, info, 4, pt, ptlen, CKK_AES, 16, CKR_OK);
+		assert_int_equal(C_DecryptInit(s2, &kw, dk), CKR_OK);
+		assert_int_equal(C_DecryptFinal(s2, NULL, &vlen), CKR_ENCRYPTED_DATA_LEN_RANGE);
+		dk2 = derive(s2, base, CKD_SHA256_KDF, info, 4, pt, ptlen, CKK_AES, 16, CKR_OK);
+		assert_int_equal(get_value(s, dk2, v2, sizeof(v2)), 16);
 		assert_int_equal(C_CloseSession(s2), CKR_OK);
+		assert_int_equal(C_DecryptInit(s, &kw, dk2), CKR_KEY_HANDLE_INVALID);
+		assert_int_equal(get_value(s, dk, v2, sizeof(v2)), 16);
 	}
 	EVP_PKEY_free(peer);
 }
