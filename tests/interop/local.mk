@@ -19,10 +19,11 @@ KWI_TESTS = \
 	tests/interop/p11-kit.sh \
 	tests/interop/threads.sh \
 	tests/interop/two-process.sh \
-	tests/interop/multi-token.sh
+	tests/interop/multi-token.sh \
+	tests/interop/thunderbird.sh
 TESTS += $(KWI_TESTS)
 EXTRA_DIST += $(KWI_TESTS) tests/interop/lib.sh tests/interop/provision.sh tests/interop/README.md \
-	tests/interop/build-p11test.sh
+	tests/interop/build-p11test.sh tests/interop/marionette.py tests/interop/thunderbird.py
 
 # make check-interop: only these tests (they need the module, the vcard and
 # keyward-testenv built).
