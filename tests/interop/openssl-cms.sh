@@ -111,7 +111,8 @@ pkcs11-module-path = $MODULE
 pkcs11-module-token-pin = $KWI_PIN
 activate = 1
 EOF2
-prov() { OPENSSL_CONF="$PWD/provider.cnf" "$@"; }
+# (sanitizer builds: the provider's RTLD_DEEPBIND dlopen needs lib.sh's shim)
+prov() { kwi_client_deepbind env OPENSSL_CONF="$PWD/provider.cnf" "$@"; }
 pkey() { echo "pkcs11:id=%$1;type=private"; }
 
 # Sign with 9A (PKCS#1 v1.5 and PSS) through the provider; verify both with
