@@ -16,7 +16,7 @@
 #     key to an SMTP sink on 127.0.0.1: verified with `openssl cms -verify`
 #     (and the encrypted one decrypted through the module).
 # Thunderbird starts once for all of it. No display server (--headless).
-# Sanitizer builds: see "Thunderbird's NSS without Thunderbird" below.
+# Sanitizer builds: see "the messages without Thunderbird" below.
 set -eu
 KWI_TOKENS=2
 KWI_TIMEOUT=${KWI_TIMEOUT:-300}
@@ -221,16 +221,19 @@ print(json.dumps({"pins": {tok0: pin0, tok1: pin1}, "port": port, "folder": "key
                                "enc_email": "slot-9d@keyward.test"}}, indent=1))
 EOF
 
-# ---- sanitizer builds: Thunderbird's NSS without Thunderbird ---------------
+# ---- sanitizer builds: the messages without Thunderbird ------------------
 # Thunderbird itself segfaults at start-up with the ASan runtime preloaded
 # (even `thunderbird --version`: its allocator and ASan's clash), so it cannot
-# load an instrumented module. There Thunderbird's own NSS (its bundled
-# libraries: the same C_DeriveKey + C_Decrypt(CKM_AES_KEY_WRAP) path) decrypts
-# token 0's messages through cmsutil, and pkcs11-provider the KMS token's
-# (cmsutil would offer token 0's PIN to the other token); the default build
-# runs everything else.
+# load an instrumented module. There every encrypted message of the plan is
+# decrypted through the instrumented module by libp11's engine, one token
+# per command (NSS's cmsutil would offer one token's PIN to the other and
+# block it); the Thunderbird run is the default build's. The provider's KDF
+# path under ASan: openssl-cms.sh.
 if [ -n "$KWI_PRELOAD" ]; then
-	printf '%s\n' "$KWI_PIN" >pin0.txt
+	engine=$(find /usr/lib/*/engines-3 -name pkcs11.so 2>/dev/null | head -n1)
+	[ -n "$engine" ] || kwi_fail "libp11's engine not installed"
+	printf 'openssl_conf = oi\n[oi]\nengines = es\n[es]\npkcs11 = ps\n[ps]\nengine_id = pkcs11\ndynamic_path = %s\nMODULE_PATH = %s\ninit = 0\n' \
+		"$engine" "$MODULE" >engine.cnf
 	n=0
 	while IFS="$(printf '\t')" read -r subject body kind; do
 		[ "$kind" = enc ] || continue
@@ -238,19 +241,14 @@ if [ -n "$KWI_PRELOAD" ]; then
 		name=$(grep -l "^Subject: $subject" mail/*.eml | head -n1)
 		name=${name%.eml}
 		case $name in
-		mail/kim*)
-			case $name in mail/kimold) id=05 cert=kim-old.pem ;; *) id=03 cert=kim-new.pem ;; esac
-			kwi_run "$name-prov.log" kwi_client_deepbind env OPENSSL_CONF="$PWD/provider.cnf" \
-				openssl cms -decrypt -inkey "pkcs11:serial=$S1;id=%$id;type=private?pin-value=$KMS_PIN" \
-				-recip "$cert" -in "$name.cms" -out "$name.out.txt"
-			;;
-		*)
-			openssl cms -cmsout -in "$name.cms" -outform DER -out "$name.der" >/dev/null 2>&1 ||
-				kwi_fail "$name: cannot convert to DER"
-			kwi_run "$name-nss.log" env LD_LIBRARY_PATH=/usr/lib/thunderbird cmsutil -D -d "sql:$prof" \
-				-f pin0.txt -i "$name.der" -o "$name.out.txt"
-			;;
+		mail/kimold) ser=$S1 pin=$KMS_PIN id=05 cert=kim-old.pem ;;
+		mail/kim*) ser=$S1 pin=$KMS_PIN id=03 cert=kim-new.pem ;;
+		mail/rsa9d) ser=$KEYWARD_TESTENV_SERIAL_0 pin=$KWI_PIN id=03 cert=$FIX/slot-9d.pem ;;
+		*) ser=$KEYWARD_TESTENV_SERIAL_0 pin=$KWI_PIN id=06 cert=$FIX/slot-83.pem ;;
 		esac
+		kwi_run "$name-eng.log" env OPENSSL_CONF="$PWD/engine.cnf" openssl cms -decrypt \
+			-engine pkcs11 -keyform engine -inkey "pkcs11:serial=$ser;id=%$id;type=private;pin-value=$pin" \
+			-recip "$cert" -in "$name.cms" -out "$name.out.txt"
 		grep -q "$body" "$name.out.txt" || kwi_fail "$subject: decrypted to something else"
 		kwi_pass "sanitizer build: \"$subject\" decrypted through the module"
 	done <plan-read.txt
