@@ -15,6 +15,7 @@ pkcs11_module_libkwp11_la_SOURCES = \
 	pkcs11-module/p11_find.c \
 	pkcs11-module/p11_mech.c pkcs11-module/p11_pad.c pkcs11-module/p11_sign.c \
 	pkcs11-module/p11_decrypt.c pkcs11-module/p11_derive.c pkcs11-module/p11_pin.c \
+	pkcs11-module/p11_kdf.c pkcs11-module/p11_secret_key.c pkcs11-module/p11_keywrap.c \
 	pkcs11-module/p11_keygen.c pkcs11-module/p11_create.c pkcs11-module/p11_cache.c
 pkcs11_module_libkwp11_la_CFLAGS = $(KWP11_FLAGS)
 pkcs11_module_libkwp11_la_LIBADD = drivers/libkwdrivers.la
@@ -75,6 +76,16 @@ tests_unit_test_p11_secret_SOURCES = tests/unit/test_p11_secret.c $(KWP11_FAKE_S
 tests_unit_test_p11_secret_CFLAGS = $(KWP11_TEST_FLAGS)
 tests_unit_test_p11_secret_LDADD = $(KWP11_TEST_LIBS)
 TESTS += tests/unit/test_p11_secret
+
+# ECDH with the X9.63 KDFs, AES key unwrap, session secret keys (wiping
+# checked through a kw_secret_free wrapper).
+check_PROGRAMS += tests/unit/test_p11_ecdh
+tests_unit_test_p11_ecdh_SOURCES = tests/unit/test_p11_ecdh.c $(KWP11_FAKE_SRC) \
+	$(KWP11_ENTRY_SRC)
+tests_unit_test_p11_ecdh_CFLAGS = $(KWP11_TEST_FLAGS)
+tests_unit_test_p11_ecdh_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=kw_secret_free
+tests_unit_test_p11_ecdh_LDADD = $(KWP11_TEST_LIBS)
+TESTS += tests/unit/test_p11_ecdh
 
 # Integration: pkcs11-tool through the module on a provisioned virtual token.
 TESTS += tests/integration/test_p11_basic.sh

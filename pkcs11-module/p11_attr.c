@@ -66,11 +66,11 @@ static const attr_def cert_tab[] = {
 };
 static const attr_def secret_tab[] = {
 	{ CKA_SENSITIVE, A_FN, 0 }, { CKA_EXTRACTABLE, A_FN, 0 }, { CKA_VALUE, A_FN, 0 },
-	{ CKA_VALUE_LEN, A_FN, 0 }, { CKA_ENCRYPT, A_BOOL, CK_FALSE },
-	{ CKA_DECRYPT, A_BOOL, CK_FALSE }, { CKA_SIGN, A_BOOL, CK_FALSE },
-	{ CKA_VERIFY, A_BOOL, CK_FALSE }, { CKA_WRAP, A_BOOL, CK_FALSE },
-	{ CKA_UNWRAP, A_BOOL, CK_FALSE }, { CKA_ALWAYS_SENSITIVE, A_BOOL, CK_FALSE },
-	{ CKA_NEVER_EXTRACTABLE, A_BOOL, CK_FALSE }, END
+	{ CKA_VALUE_LEN, A_FN, 0 }, { CKA_ENCRYPT, A_FN, 0 },
+	{ CKA_DECRYPT, A_FN, 0 }, { CKA_SIGN, A_FN, 0 },
+	{ CKA_VERIFY, A_FN, 0 }, { CKA_WRAP, A_FN, 0 },
+	{ CKA_UNWRAP, A_FN, 0 }, { CKA_ALWAYS_SENSITIVE, A_FN, 0 },
+	{ CKA_NEVER_EXTRACTABLE, A_FN, 0 }, END
 };
 
 static const attr_def *
@@ -362,7 +362,10 @@ kwp11_attr_value(kwp11_token *tok, const kwp11_obj *o, CK_ATTRIBUTE_TYPE type, k
 		if (o->cls == CKO_SECRET_KEY && type == CKA_VALUE) {
 			if (o->sensitive || !o->extractable)
 				return CKR_ATTRIBUTE_SENSITIVE;
-			rv = kw_buf_put(out, o->value.data, o->value.len);
+			rv = kw_buf_put(out, o->value.ptr, o->value.len);
+		} else if (o->cls == CKO_SECRET_KEY &&
+		    (rv = kwp11_secret_attr(o, type, out)) != KW_ERR_NOT_SUPPORTED) {
+			/* p11_secret_key.c */
 		} else if ((rv = common_value(o, type, out)) == KW_ERR_NOT_SUPPORTED) {
 			rv = o->cls == CKO_CERTIFICATE ? cert_value(o, type, out) :
 			    key_value(tok, o, type, out);

@@ -1,5 +1,6 @@
-/* Decryption: RSA PKCS#1 v1.5, OAEP (with or without a label) and raw.
- * The card does the raw RSA operation; the padding is removed here with
+/* Decryption: RSA PKCS#1 v1.5, OAEP (with or without a label) and raw;
+ * and AES key unwrapping with a session secret key (p11_keywrap.c, run on
+ * the host: the card's part was the ECDH of C_DeriveKey). The card does the raw RSA operation; the padding is removed here with
  * OpenSSL's constant-time checks (the result of the check is the only
  * secret-dependent branch, as PKCS#11 must report it). The plaintext is
  * kept (wiped on reset) so that a retry with a bigger buffer does not
@@ -41,6 +42,8 @@ kwp11_decrypt_init(kwp11_session *s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key)
 
 	if (s->op.kind != KWP11_OP_NONE)
 		return CKR_OPERATION_ACTIVE;
+	if (mech != NULL && kwp11_keywrap_mech(mech->mechanism))
+		return kwp11_keywrap_decrypt_init(s, mech, key);
 	if ((rv = kwp11_op_key(s, mech, key, CKF_DECRYPT, &o)) != CKR_OK)
 		goto fail;
 	if (mech->mechanism == CKM_RSA_PKCS_OAEP && (rv = oaep_params(&s->op, mech)) != CKR_OK)
@@ -115,6 +118,43 @@ out:
 }
 
 static CK_RV
+give_result(kwp11_op *op, uint8_t *out, CK_ULONG *outlen)
+{
+	if (out == NULL) {
+		*outlen = op->result.len;
+		return CKR_OK;
+	}
+	if (*outlen < op->result.len) {
+		*outlen = op->result.len;
+		return CKR_BUFFER_TOO_SMALL;
+	}
+	if (op->result.len > 0)
+		memcpy(out, op->result.data, op->result.len);
+	*outlen = op->result.len;
+	return CKR_OK;
+}
+
+/* AES key unwrap: a length query without output gives an upper bound
+ * (the input less its 8-byte integrity block) and does no work. */
+static CK_RV
+keywrap_run(kwp11_session *s, const uint8_t *in, size_t len, uint8_t *out, CK_ULONG *outlen)
+{
+	CK_RV rv;
+
+	if (!s->op.have_result) {
+		if (out == NULL) {
+			if (len < 16 || len % 8 != 0)
+				return CKR_ENCRYPTED_DATA_LEN_RANGE;
+			*outlen = len - 8;
+			return CKR_OK;
+		}
+		if ((rv = kwp11_keywrap_run(s, in, len)) != CKR_OK)
+			return rv;
+	}
+	return give_result(&s->op, out, outlen);
+}
+
+static CK_RV
 decrypt_run(kwp11_session *s, const uint8_t *in, size_t len, uint8_t *out, CK_ULONG *outlen)
 {
 	kwp11_obj *o;
@@ -123,6 +163,8 @@ decrypt_run(kwp11_session *s, const uint8_t *in, size_t len, uint8_t *out, CK_UL
 
 	if (outlen == NULL)
 		return CKR_ARGUMENTS_BAD;
+	if (kwp11_keywrap_mech(s->op.mech))
+		return keywrap_run(s, in, len, out, outlen);
 	if (kwp11_obj_lookup(s->tok, kwp11_obj_handle(s->tok, s->op.obj), &o) != CKR_OK ||
 	    o->pub == NULL)
 		return CKR_KEY_HANDLE_INVALID;
@@ -139,18 +181,7 @@ decrypt_run(kwp11_session *s, const uint8_t *in, size_t len, uint8_t *out, CK_UL
 		if ((rv = decrypt_card(s, o, in, len)) != CKR_OK)
 			return rv;
 	}
-	if (out == NULL) {
-		*outlen = s->op.result.len;
-		return CKR_OK;
-	}
-	if (*outlen < s->op.result.len) {
-		*outlen = s->op.result.len;
-		return CKR_BUFFER_TOO_SMALL;
-	}
-	if (s->op.result.len > 0)
-		memcpy(out, s->op.result.data, s->op.result.len);
-	*outlen = s->op.result.len;
-	return CKR_OK;
+	return give_result(&s->op, out, outlen);
 }
 
 static void

@@ -1,49 +1,126 @@
-/* C_DeriveKey with CKM_ECDH1_DERIVE (KDF CKD_NULL): the card computes the
- * shared secret; the result is a session object (CKO_SECRET_KEY,
- * CKK_GENERIC_SECRET) owned by the session, wiped when destroyed. */
+/* C_DeriveKey with CKM_ECDH1_DERIVE: the card computes the raw shared
+ * secret Z with the private key; the KDF (CKD_NULL, or the X9.63 KDF of
+ * CKD_SHA1/224/256/384/512_KDF with the caller's shared data) runs on the
+ * host (p11_kdf.c). The result is a session secret key (CKK_GENERIC_SECRET
+ * or CKK_AES, p11_secret_key.c). This is the path of S/MIME's
+ * dhSinglePass-stdDH-sha*kdf key agreement (RFC 5753) as NSS (Thunderbird)
+ * and OpenSSL's pkcs11-provider drive it: KDF with the ECC-CMS-SharedInfo
+ * as shared data, then an AES key wrap with the derived key. */
 #include <string.h>
 
 #include "p11_int.h"
 
-/* The peer's point: raw uncompressed, or wrapped in a DER OCTET STRING. */
-static CK_RV
-peer_point(const CK_ECDH1_DERIVE_PARAMS *p, kw_view *pt)
+/* The DER length octets of n (n < 65536). */
+static size_t
+der_len_octets(size_t n, uint8_t out[3])
 {
-	kw_view v = kw_view_make(p->pPublicData, p->ulPublicDataLen);
-	uint8_t len;
+	if (n < 0x80) {
+		out[0] = (uint8_t)n;
+		return 1;
+	}
+	if (n < 0x100) {
+		out[0] = 0x81;
+		out[1] = (uint8_t)n;
+		return 2;
+	}
+	out[0] = 0x82;
+	out[1] = (uint8_t)(n >> 8);
+	out[2] = (uint8_t)n;
+	return 3;
+}
 
-	if (p->pPublicData == NULL || p->ulPublicDataLen < 3)
+CK_RV
+kwp11_ecdh_peer_point(const uint8_t *p, size_t len, size_t field_len, kw_view *pt)
+{
+	size_t plen = 2 * field_len + 1, hl;
+	uint8_t hdr[4];
+
+	*pt = kw_view_make(NULL, 0);
+	if (p == NULL || field_len == 0 || field_len > 66)
 		return CKR_MECHANISM_PARAM_INVALID;
-	if (v.ptr[0] == 0x04 && (v.len % 2) == 1) {
-		*pt = v;
+	/* raw: exactly the point's length (an odd number of bytes, 04 first) */
+	if (len == plen) {
+		if (p[0] != 0x04)
+			return CKR_MECHANISM_PARAM_INVALID;
+		*pt = kw_view_make(p, len);
 		return CKR_OK;
 	}
-	/* 04 len 04 X Y (short form suffices up to P-384's 97 bytes) */
-	if (v.ptr[0] != 0x04 || (len = v.ptr[1]) >= 0x80 || (size_t)len + 2 != v.len)
+	/* DER: OCTET STRING header + the point; never guessed from the first
+	 * byte (a raw point starts with 04 too) */
+	hdr[0] = 0x04;
+	hl = 1 + der_len_octets(plen, hdr + 1);
+	if (len != hl + plen || memcmp(p, hdr, hl) != 0 || p[hl] != 0x04)
 		return CKR_MECHANISM_PARAM_INVALID;
-	*pt = kw_view_make(v.ptr + 2, len);
+	*pt = kw_view_make(p + hl, plen);
 	return CKR_OK;
 }
 
-static CK_RV
-derive_template(const CK_ATTRIBUTE *t, CK_ULONG n, kwp11_obj *o, CK_ULONG *vlen)
+static size_t
+field_len_of(const kwp11_obj *key)
 {
-	CK_BBOOL b;
-	CK_ULONG u;
+	if (key->pub != NULL)
+		return kwp11_pkey_size(key->pub);
+	switch (key->alg) {
+	case KW_PIV_ALG_ECCP256: return 32;
+	case KW_PIV_ALG_ECCP384: return 48;
+	default: return 0;
+	}
+}
 
-	o->sensitive = false;
-	o->extractable = true;
-	*vlen = 0;
-	if (kwp11_tmpl_bool(t, n, CKA_TOKEN, &b) == CKR_OK && b)
+typedef struct derive_req {
+	const EVP_MD *md;          /* NULL: CKD_NULL */
+	kw_view info;              /* shared data */
+	kw_view pt;                /* peer point, raw */
+} derive_req;
+
+static CK_RV
+derive_params(const CK_MECHANISM *mech, const kwp11_obj *key, derive_req *r)
+{
+	const CK_ECDH1_DERIVE_PARAMS *p = mech->pParameter;
+	CK_RV rv;
+
+	if (p == NULL || mech->ulParameterLen != sizeof(*p))
+		return CKR_MECHANISM_PARAM_INVALID;
+	if ((rv = kwp11_kdf_md(p->kdf, &r->md)) != CKR_OK)
+		return rv;
+	if (p->ulSharedDataLen > KWP11_SHARED_DATA_MAX ||
+	    (p->ulSharedDataLen > 0 && p->pSharedData == NULL))
+		return CKR_MECHANISM_PARAM_INVALID;
+	/* CKD_NULL takes no shared data (PKCS#11 3.0, 2.3.7) */
+	if (r->md == NULL && p->ulSharedDataLen > 0)
+		return CKR_MECHANISM_PARAM_INVALID;
+	r->info = kw_view_make(p->pSharedData, p->ulSharedDataLen);
+	return kwp11_ecdh_peer_point(p->pPublicData, p->ulPublicDataLen, field_len_of(key),
+	    &r->pt);
+}
+
+/* The key value from Z: the KDF's output of vlen bytes, or for CKD_NULL Z
+ * itself (its leftmost vlen bytes when a length is asked). */
+static CK_RV
+derive_value(const derive_req *r, const kw_buf *z, const kwp11_obj *o, CK_ULONG vlen,
+    kw_buf *val)
+{
+	kw_rv krv;
+
+	if (vlen == 0) {
+		/* an AES key's length must be given; a KDF needs a length too */
+		if (o->key_type == CKK_AES || r->md != NULL)
+			return CKR_TEMPLATE_INCOMPLETE;
+		vlen = z->len;
+	}
+	if (!kwp11_secret_len_ok(o, vlen))
 		return CKR_TEMPLATE_INCONSISTENT;
-	if (kwp11_tmpl_ulong(t, n, CKA_CLASS, &u) == CKR_OK && u != CKO_SECRET_KEY)
-		return CKR_TEMPLATE_INCONSISTENT;
-	if (kwp11_tmpl_bool(t, n, CKA_SENSITIVE, &b) == CKR_OK)
-		o->sensitive = b != CK_FALSE;
-	if (kwp11_tmpl_bool(t, n, CKA_EXTRACTABLE, &b) == CKR_OK)
-		o->extractable = b != CK_FALSE;
-	if (kwp11_tmpl_ulong(t, n, CKA_VALUE_LEN, &u) == CKR_OK)
-		*vlen = u;
+	if ((krv = kw_buf_reserve(val, vlen)) != KW_OK)
+		return kwp11_rv(krv);
+	if (r->md == NULL) {
+		if (vlen > z->len)
+			return CKR_TEMPLATE_INCONSISTENT;
+		memcpy(val->data, z->data, vlen);
+	} else if (kwp11_x963_kdf(r->md, z->data, z->len, r->info.ptr, r->info.len,
+	    val->data, vlen) != KW_OK) {
+		return CKR_FUNCTION_FAILED;
+	}
+	val->len = vlen;
 	return CKR_OK;
 }
 
@@ -51,54 +128,45 @@ CK_RV
 kwp11_derive(kwp11_session *s, CK_MECHANISM *mech, CK_OBJECT_HANDLE base,
     CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *out)
 {
-	const CK_ECDH1_DERIVE_PARAMS *p;
 	kwp11_obj *key, o;
-	kw_view pt;
+	derive_req r;
+	kw_buf z, val;
 	CK_ULONG vlen;
-	size_t idx;
 	uint8_t slot, alg;
-	bool always;
+	bool always, have_type;
 	kw_rv krv;
 	CK_RV rv;
 
 	memset(&o, 0, sizeof(o));
+	kw_buf_init(&z, 1024);
+	kw_buf_init(&val, KWP11_SECRET_MAX);
 	if (mech == NULL || out == NULL || (t == NULL && n > 0))
 		return CKR_ARGUMENTS_BAD;
+	*out = CK_INVALID_HANDLE;
 	if ((rv = kwp11_op_key(s, mech, base, CKF_DERIVE, &key)) != CKR_OK)
 		return rv;
 	slot = key->slot;
 	alg = key->alg;
 	always = s->op.need_ctx_login;
+	rv = derive_params(mech, key, &r);
 	kwp11_op_reset(&s->op);
+	if (rv != CKR_OK)
+		return rv;
 	if (always)
 		return CKR_KEY_FUNCTION_NOT_PERMITTED;   /* CKA_DERIVE is false */
-	p = mech->pParameter;
-	if (p == NULL || mech->ulParameterLen != sizeof(*p) || p->kdf != CKD_NULL ||
-	    p->ulSharedDataLen != 0)
-		return CKR_MECHANISM_PARAM_INVALID;
-	if ((rv = peer_point(p, &pt)) != CKR_OK)
-		return rv;
-	if ((rv = derive_template(t, n, &o, &vlen)) != CKR_OK)
-		return rv;
-	kw_buf_init(&o.value, 1024);
-	krv = kwp11_token_ecdh(s->tok, slot, alg, pt.ptr, pt.len, &o.value);
+	if ((rv = kwp11_secret_template(t, n, &o, &vlen, &have_type)) != CKR_OK)
+		goto fail;
+	krv = kwp11_token_ecdh(s->tok, slot, alg, r.pt.ptr, r.pt.len, &z);
 	if (krv != KW_OK) {
 		rv = krv == KW_ERR_ARG ? CKR_MECHANISM_PARAM_INVALID : kwp11_token_fail(s->tok, krv);
 		goto fail;
 	}
-	if (vlen > o.value.len) {
-		rv = CKR_TEMPLATE_INCONSISTENT;
+	if ((rv = derive_value(&r, &z, &o, vlen, &val)) != CKR_OK)
 		goto fail;
-	}
-	if (vlen > 0)
-		o.value.len = vlen;   /* leftmost bytes */
-	o.cls = CKO_SECRET_KEY;
-	o.owner = s->handle;
-	if ((rv = kwp11_obj_add(s->tok, &o, &idx)) != CKR_OK)
-		goto fail;
-	*out = kwp11_obj_handle(s->tok, idx);
-	return CKR_OK;
+	rv = kwp11_secret_add(s, &o, val.data, val.len, out);
 fail:
 	kwp11_obj_clear(&o);
+	kw_buf_free(&z);
+	kw_buf_free(&val);
 	return rv;
 }

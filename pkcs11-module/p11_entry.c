@@ -488,6 +488,22 @@ C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 }
 
 KW_EXPORT CK_RV
+C_UnwrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
+    CK_OBJECT_HANDLE hUnwrappingKey, CK_BYTE_PTR pWrappedKey, CK_ULONG ulWrappedKeyLen,
+    CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey)
+{
+	kwp11_call c;
+	CK_RV rv;
+
+	if ((rv = kwp11_enter_session(hSession, &c, false)) != CKR_OK)
+		return rv;
+	rv = kwp11_unwrap_key(c.s, pMechanism, hUnwrappingKey, pWrappedKey, ulWrappedKeyLen,
+	    pTemplate, ulAttributeCount, phKey);
+	kwp11_leave(&c);
+	return rv;
+}
+
+KW_EXPORT CK_RV
 C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hBaseKey,
     CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey)
 {

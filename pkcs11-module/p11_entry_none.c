@@ -344,20 +344,6 @@ C_WrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 }
 
 KW_EXPORT CK_RV
-C_UnwrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-    CK_OBJECT_HANDLE hUnwrappingKey, CK_BYTE_PTR pWrappedKey, CK_ULONG ulWrappedKeyLen,
-    CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey)
-{
-	kwp11_call c;
-	CK_RV rv;
-
-	if ((rv = kwp11_enter_session(hSession, &c, false)) != CKR_OK)
-		return rv;
-	kwp11_leave(&c);
-	return CKR_FUNCTION_NOT_SUPPORTED;
-}
-
-KW_EXPORT CK_RV
 C_MessageEncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
 	kwp11_call c;

@@ -28,9 +28,9 @@ obj_matches(kwp11_token *tok, const kwp11_obj *o, const CK_ATTRIBUTE *t, CK_ULON
 static bool
 obj_visible(const kwp11_session *s, const kwp11_obj *o)
 {
+	/* session objects are seen by every session of the process (PKCS#11
+	 * 4.4.1; NSS derives in one session and decrypts in another) */
 	if (!o->live)
-		return false;
-	if (o->owner != 0 && o->owner != s->handle)
 		return false;
 	/* private objects only after the user's login (PKCS#11 4.1.2) */
 	return !kwp11_obj_needs_pin(o) || s->tok->login == KWP11_LOGIN_USER;

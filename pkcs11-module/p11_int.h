@@ -52,10 +52,13 @@ typedef struct kwp11_obj {
 	uint8_t pin_policy, touch_policy, origin;
 	EVP_PKEY *pub;             /* public key, own reference, may be NULL */
 	kw_buf cert;               /* DER certificate (CKO_CERTIFICATE) */
-	/* session objects (ECDH-derived secret keys) */
+	/* session objects: secret keys (ECDH-derived, unwrapped), p11_secret_key.c */
 	CK_SESSION_HANDLE owner;   /* 0 for token objects */
-	kw_buf value;              /* wiped on free */
+	kw_secret value;           /* key value: locked memory, wiped on clear */
+	CK_KEY_TYPE key_type;      /* CKK_GENERIC_SECRET or CKK_AES */
+	CK_FLAGS uses;             /* KWP11_USE_* */
 	bool sensitive, extractable;
+	bool always_sensitive, never_extractable;
 } kwp11_obj;
 
 void kwp11_obj_clear(kwp11_obj *o);
@@ -337,5 +340,56 @@ CK_RV kwp11_set_pin(kwp11_session *s, const uint8_t *old, CK_ULONG old_len,
 void kwp11_login_clear(kwp11_token *tok);
 /* Reset the card's PIN status (C_Logout). */
 void kwp11_card_logout(kwp11_token *tok);
+
+/* ---- session secret keys (p11_secret_key.c); token lock held ---- */
+#ifndef CKM_AES_KEY_WRAP_KWP
+#define CKM_AES_KEY_WRAP_KWP 0x210BUL   /* RFC 5649 (PKCS#11 3.0) */
+#endif
+enum {
+	KWP11_USE_ENCRYPT = 1u << 0, KWP11_USE_DECRYPT = 1u << 1,
+	KWP11_USE_WRAP = 1u << 2, KWP11_USE_UNWRAP = 1u << 3,
+	KWP11_USE_SIGN = 1u << 4, KWP11_USE_VERIFY = 1u << 5, KWP11_USE_DERIVE = 1u << 6,
+};
+#define KWP11_SECRET_MAX 256u         /* longest secret key value, bytes */
+/* Read the template of a new session secret key (C_DeriveKey,
+ * C_UnwrapKey) into o: class, key type (*have_type: given), CKA_TOKEN
+ * false, uses, sensitive/extractable; *vlen = CKA_VALUE_LEN or 0. */
+CK_RV kwp11_secret_template(const CK_ATTRIBUTE *t, CK_ULONG n, kwp11_obj *o, CK_ULONG *vlen,
+    bool *have_type);
+/* The length a key of o's type may have (0 = no length is valid). */
+bool kwp11_secret_len_ok(const kwp11_obj *o, size_t len);
+/* Give o the value (copied into locked memory) and add it as a session
+ * object of s; o is consumed (cleared) whatever the outcome. */
+CK_RV kwp11_secret_add(kwp11_session *s, kwp11_obj *o, const uint8_t *val, size_t len,
+    CK_OBJECT_HANDLE *out);
+/* Attribute of a secret key; KW_ERR_NOT_SUPPORTED when not its own. */
+kw_rv kwp11_secret_attr(const kwp11_obj *o, CK_ATTRIBUTE_TYPE type, kw_buf *out);
+/* A session secret key of s usable for use (KWP11_USE_*). */
+CK_RV kwp11_secret_key(kwp11_session *s, CK_OBJECT_HANDLE h, CK_FLAGS use, kwp11_obj **o);
+
+/* ---- ANSI X9.63 KDF (p11_kdf.c) ---- */
+#define KWP11_SHARED_DATA_MAX 1024u    /* bound on CK_ECDH1_DERIVE_PARAMS shared data */
+/* The hash of CKD_SHAx_KDF; *md = NULL for CKD_NULL; an error otherwise. */
+CK_RV kwp11_kdf_md(CK_ULONG kdf, const EVP_MD **md);
+kw_rv kwp11_x963_kdf(const EVP_MD *md, const uint8_t *z, size_t zlen, const uint8_t *info,
+    size_t ilen, uint8_t *out, size_t outlen);
+
+/* ---- ECDH (p11_derive.c) ---- */
+/* The peer's public point for a curve of field_len bytes: raw uncompressed
+ * (04 X Y, 2 * field_len + 1 bytes) or that inside a DER OCTET STRING,
+ * told apart by length only. */
+CK_RV kwp11_ecdh_peer_point(const uint8_t *p, size_t len, size_t field_len, kw_view *pt);
+
+/* ---- AES key wrap (p11_keywrap.c): host-side, keys from the card's ECDH ---- */
+bool kwp11_keywrap_mech(CK_MECHANISM_TYPE m);
+/* Unwrap in (RFC 3394 for CKM_AES_KEY_WRAP, then PKCS#7 padding for _PAD,
+ * RFC 5649 for _KWP) with kek into out (a wiped buffer). */
+CK_RV kwp11_aes_unwrap(const CK_MECHANISM *m, const kw_secret *kek, const uint8_t *in,
+    size_t len, kw_buf *out);
+CK_RV kwp11_keywrap_decrypt_init(kwp11_session *s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
+/* The op's unwrap into s->op.result (have_result set on success). */
+CK_RV kwp11_keywrap_run(kwp11_session *s, const uint8_t *in, size_t len);
+CK_RV kwp11_unwrap_key(kwp11_session *s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
+    const uint8_t *in, CK_ULONG len, CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *out);
 
 #endif

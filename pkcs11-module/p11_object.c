@@ -85,7 +85,7 @@ kwp11_obj_clear(kwp11_obj *o)
 {
 	EVP_PKEY_free(o->pub);
 	kw_buf_free(&o->cert);
-	kw_buf_free(&o->value);
+	kw_secret_free(&o->value);   /* session secret keys: wiped */
 	memset(o, 0, sizeof(*o));
 }
 

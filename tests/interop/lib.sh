@@ -78,6 +78,20 @@ kwi_client() {
 	fi
 }
 
+# kwi_client_deepbind CMD ARGS: kwi_client for clients that dlopen() the
+# module with RTLD_DEEPBIND (pkcs11-provider), which the ASan runtime
+# refuses: under preload, libkwi_nodeepbind.so goes first and drops the flag.
+kwi_client_deepbind() {
+	if [ -n "$KWI_PRELOAD" ]; then
+		nodeep=$KW_TOP_BUILDDIR/tests/interop/.libs/libkwi_nodeepbind.so
+		[ -f "$nodeep" ] || kwi_fail "$nodeep not built (make check builds it)"
+		LD_PRELOAD=$nodeep:$KWI_PRELOAD${LD_PRELOAD:+:$LD_PRELOAD} \
+			ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:verify_asan_link_order=0 "$@"
+	else
+		"$@"
+	fi
+}
+
 kwi_testenv_bin() {
 	for t in "$KW_TOP_BUILDDIR/tools/testenv/keyward-testenv"; do
 		[ -x "$t" ] && { echo "$t"; return 0; }

@@ -210,6 +210,8 @@ test_helpers(void **state)
 	EVP_PKEY_free(other);
 }
 
+static const char *leaf_ku;   /* keyUsage of the next leaf made, or NULL */
+
 static X509 *
 make_cert(EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca, long from, long to)
 {
@@ -236,6 +238,11 @@ make_cert(EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca, long from,
 		    "emailProtection"));
 		X509_add_ext(x, e, -1);
 		X509_EXTENSION_free(e);
+		if (leaf_ku != NULL) {
+			assert_non_null(e = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage, leaf_ku));
+			X509_add_ext(x, e, -1);
+			X509_EXTENSION_free(e);
+		}
 	}
 	assert_true(X509_sign(x, issuer_key, EVP_sha256()) > 0);
 	return x;
@@ -277,6 +284,25 @@ test_chain(void **state)
 	check_chain(expired, ca, X509_PURPOSE_SMIME_ENCRYPT, KW_OK);
 	assert_int_equal(kwcli_cert_check_chain((const uint8_t *)"\x30\x00", 2, "", 0),
 	    KW_ERR_CRYPTO);
+	/* an EC encryption (ECDH) certificate with keyAgreement, as the KMS
+	 * issues for ca.enc_key_type = p256: good for encryption, still only
+	 * from the KMS CA; without keyAgreement it is refused */
+	{
+		X509 *ka, *ka_other, *ka_sign;
+
+		leaf_ku = "critical,keyAgreement";
+		ka = make_cert(k, ca, cak, false, -60, 3600);
+		ka_other = make_cert(k, other, otherk, false, -60, 3600);
+		leaf_ku = "critical,digitalSignature";
+		ka_sign = make_cert(k, ca, cak, false, -60, 3600);
+		leaf_ku = NULL;
+		check_chain(ka, ca, X509_PURPOSE_SMIME_ENCRYPT, KW_OK);
+		check_chain(ka_other, ca, X509_PURPOSE_SMIME_ENCRYPT, KW_ERR_SECURITY);
+		check_chain(ka_sign, ca, X509_PURPOSE_SMIME_ENCRYPT, KW_ERR_SECURITY);
+		X509_free(ka);
+		X509_free(ka_other);
+		X509_free(ka_sign);
+	}
 	X509_free(ca);
 	X509_free(other);
 	X509_free(leaf);

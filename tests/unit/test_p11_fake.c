@@ -163,6 +163,9 @@ p11f_add_key(p11f_card *c, uint8_t slot, int rsa_bits, uint8_t pin_policy, bool 
 	if (rsa_bits == 2048) {
 		k->key = p11f_rsa2048();
 		k->alg = KW_PIV_ALG_RSA2048;
+	} else if (rsa_bits == 384) {
+		k->key = EVP_EC_gen("P-384");
+		k->alg = KW_PIV_ALG_ECCP384;
 	} else {
 		k->key = EVP_EC_gen("P-256");
 		k->alg = KW_PIV_ALG_ECCP256;
@@ -402,11 +405,13 @@ priv_op(p11f_key *k, uint32_t tag, kw_view in, uint8_t *out, size_t *outlen)
 		    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) > 0 &&
 		    EVP_PKEY_decrypt(ctx, out, outlen, in.ptr, in.len) > 0;
 	} else if (tag == 0x81) {
-		ok = in.len == 32 && EVP_PKEY_sign_init(ctx) > 0 &&
+		ok = in.len == (k->alg == KW_PIV_ALG_ECCP384 ? 48u : 32u) &&
+		    EVP_PKEY_sign_init(ctx) > 0 &&
 		    EVP_PKEY_sign(ctx, out, outlen, in.ptr, in.len) > 0;
 	} else if (tag == 0x85) {
 		EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-		p[0] = OSSL_PARAM_construct_utf8_string("group", (char *)"P-256", 0);
+		p[0] = OSSL_PARAM_construct_utf8_string("group",
+		    (char *)(k->alg == KW_PIV_ALG_ECCP384 ? "P-384" : "P-256"), 0);
 		p[1] = OSSL_PARAM_construct_octet_string("pub", (void *)in.ptr, in.len);
 		p[2] = OSSL_PARAM_construct_end();
 		ok = EVP_PKEY_fromdata_init(pc) > 0 &&

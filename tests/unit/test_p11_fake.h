@@ -52,7 +52,8 @@ extern p11f_card p11f_cards[2];
 
 void p11f_reset(void);            /* fresh cards, no keys, hook installed */
 void p11f_free(void);
-/* Add a key (RSA bits or 0 for P-256) to card c; with a self-signed cert. */
+/* Add a key (2048: RSA-2048, 384: P-384, 0: P-256) to card c; with a
+ * self-signed cert. */
 p11f_key *p11f_add_key(p11f_card *c, uint8_t slot, int rsa_bits, uint8_t pin_policy,
     bool with_cert);
 /* Standard token: 9A RSA-2048+cert, 9C P-256+cert (PIN always), 9D

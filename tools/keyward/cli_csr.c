@@ -255,12 +255,27 @@ kwcli_cert_check_chain(const uint8_t *der, size_t len, const char *ca_pem, int p
 		X509_free(ca);
 	}
 	ERR_clear_error();
+	/* An ECDH recipient's certificate asserts keyAgreement (RFC 5480,
+	 * RFC 5753), never keyEncipherment, which OpenSSL's smimeencrypt
+	 * purpose insists on: for EC keys the chain is verified without a
+	 * purpose and emailProtection / keyAgreement are checked here. */
+	if (purpose == X509_PURPOSE_SMIME_ENCRYPT && x != NULL &&
+	    EVP_PKEY_get_base_id(X509_get0_pubkey(x)) == EVP_PKEY_EC) {
+		uint32_t fl = X509_get_extension_flags(x);
+
+		if (((fl & EXFLAG_XKUSAGE) != 0 && (X509_get_extended_key_usage(x) & XKU_SMIME) == 0) ||
+		    ((fl & EXFLAG_KUSAGE) != 0 && (X509_get_key_usage(x) & KU_KEY_AGREEMENT) == 0)) {
+			rv = KW_ERR_SECURITY;
+			goto fail;
+		}
+		purpose = 0;
+	}
 	if (n == 0 || X509_STORE_CTX_init(ctx, store, x, NULL) != 1 ||
-	    X509_STORE_CTX_set_purpose(ctx, purpose) != 1)
+	    (purpose != 0 && X509_STORE_CTX_set_purpose(ctx, purpose) != 1))
 		goto fail;
 	/* Old encryption keys stay deliverable after their certificates
 	 * expire (old mail must stay readable): no time check for them. */
-	if (purpose == X509_PURPOSE_SMIME_ENCRYPT)
+	if (purpose == X509_PURPOSE_SMIME_ENCRYPT || purpose == 0)
 		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME);
 	rv = X509_verify_cert(ctx) == 1 ? KW_OK : KW_ERR_SECURITY;
 fail:
