@@ -174,6 +174,11 @@ def corpus():
     c["piv_client"] = piv_client_seeds()
     c["vcard"] = vcard_seeds()
     c["p11"] = p11_seeds()
+    c["p11_input"] = p11_input_seeds()
+    c["vcard_io"] = vcard_io_seeds()
+    c["kms_client"] = kms_client_seeds()
+    c["cli"] = cli_seeds()
+    c["modem"] = modem_seeds()
     c["kms"] = {
         "validation": b"\x00" + b'{"email": "Alice@Example.ORG"}',
         "finish": b"\x00" + b'{"email": "alice@example.org", "value": "123456"}',
@@ -304,26 +309,209 @@ def vcard_seeds():
 
 
 def p11_seeds():
-    # Header byte (bit 0: answers may be replaced), (op, arg[, arg2]) steps,
-    # 0xFF, then per APDU 0 (vcard answers) or 1 + chunk; see fuzz_p11.c.
-    slots, token, opens, opens_rw = b"\x00\x01", b"\x08\x00", b"\x10\x00", b"\x10\x01"
-    login, logout = b"\x01\x00", b"\x09\x00"
+    # Header byte (bit 0: answers may be replaced, bit 1: disk cache on,
+    # bits 2-3: cache contents), a chunk of (op, arg[, arg2]) steps, then
+    # the data stream (op data; in replace mode a byte per APDU, 0: the
+    # vcard answers, else a chunk is the answer); see fuzz_p11.c.
+    slots, token, opens, opens_rw = b"\x00\x01", b"\x10\x00", b"\x20\x00", b"\x20\x01"
+    login, logout, ctx_login = b"\x01\x00", b"\x11\x00", b"\x01\x20"
     find_priv, find_cert, find_pub = b"\x02\x02", b"\x02\x00", b"\x02\x01"
+
+    def find_id(cls, ident):   # cls 0 cert, 1 public, 2 private, 3 secret
+        return bytes([2, cls | ((ident - 1) << 2) | 0x10])
+
+    def p11(steps, data=b"", hdr=0):
+        return bytes([hdr]) + chunk(steps) + data
+
     s = {}
-    s["info"] = b"\x00" + slots + token + b"\x06\x00\x06\x02\x06\x04\x20\x00"
-    s["sign"] = b"\x00" + slots + opens + login + find_priv + b"\x04\x00\x02" + \
-        b"\x04\x81\x02" + logout
-    s["sign-always"] = b"\x00" + slots + opens + login + find_priv + b"\x04\x10\x02" + \
-        b"\x01\x20" + b"\x04\x10\x02"
-    s["attributes"] = b"\x00" + slots + opens + find_cert + b"\x03\x30\x00" + \
-        b"\x03\x9A\x00" + find_pub + b"\x03\x76\x00" + b"\x03\xC4\x01"
-    s["keygen"] = b"\x00" + slots + opens_rw + b"\x01\x40" + login + b"\x05\x01" + \
-        find_pub + b"\x03\x73\x00"
-    s["set-pin"] = b"\x00" + slots + opens_rw + b"\x11\x08" + b"\x01\x08" + \
-        b"\x11\x00" + b"\x01\x00" + b"\x18\x00"
-    s["replaced"] = b"\x01" + slots + opens + find_cert + b"\x03\x30\x00" + b"\xff" + \
-        b"\x00\x00" + b"\x01" + chunk(b"\x6A\x82") + b"\x01" + \
-        chunk(tlv(0x53, CERT_OBJ) + OK)
+    s["info"] = p11(slots + token + b"\x09\x00\x09\x02\x09\x04\x0a\x06\x30\x00")
+    s["sign"] = p11(slots + opens + login + find_priv + b"\x04\x00\x02" +
+                    b"\x04\x81\x02" + logout)
+    s["sign-always"] = p11(slots + opens + login + find_id(2, 2) + b"\x04\x00\x02" +
+                           b"\x14\x00\x02" + ctx_login + b"\x24\x00\x02" +
+                           b"\x14\x80\x02" + ctx_login + b"\x24\x80\x02")
+    s["sign-rsa-pss"] = p11(slots + opens + login + find_id(2, 3) + b"\x04\x06\x05" +
+                            b"\x04\x03\x01" + b"\x04\x05\x10")
+    s["attributes"] = p11(slots + opens + find_cert + b"\x03\x30\x00" +
+                          b"\x03\x9A\x00" + find_pub + b"\x03\x76\x00" + b"\x03\xC4\x01")
+    s["decrypt-pkcs1"] = p11(slots + opens + login + find_id(2, 3) + b"\x05\x00\x00",
+                             chunk8(b"a session key"))
+    s["decrypt-oaep"] = p11(slots + opens + login + find_id(2, 3) + b"\x05\x05\x00" +
+                            b"\x05\x05\x45", chunk8(b"oaep") + chunk8(b"label") +
+                            chunk8(b"with a label"))
+    s["decrypt-raw"] = p11(slots + opens + login + find_id(2, 3) + b"\x05\x0a\x00" +
+                           b"\x05\x88\x00", chunk8(b"raw") + chunk8(b"parts"))
+    s["decrypt-short-buffer"] = p11(slots + opens + login + find_id(2, 3) +
+                                    b"\x05\x40\x00" + b"\x05\x40\x80",
+                                    chunk8(b"retry") + chunk8(b"size query"))
+    s["derive-p384"] = p11(slots + opens + find_id(2, 4) + b"\x06\x01\x00" +
+                           b"\x06\x03\x20" + b"\x06\x09\x00")
+    s["derive-p256-der"] = p11(slots + opens + login + find_id(2, 1) + b"\x06\x02\x00" +
+                               b"\x06\x00\x10")
+    s["derive-input"] = p11(slots + opens + find_id(2, 4) + b"\x06\x05\x00",
+                            b"\x05\x04\x03\x04\x01\x02")
+    s["create-cert"] = p11(slots + opens_rw + login + b"\x07\x00\x00" + find_cert +
+                           b"\x03\x03\x00")
+    s["create-ec-key"] = p11(slots + opens_rw + login + b"\x07\x03\x00" + find_priv)
+    s["create-rsa-key"] = p11(slots + opens_rw + login + b"\x07\x09\xe0" + find_priv)
+    s["keygen"] = p11(slots + opens_rw + b"\x01\x40" + login + b"\x08\x01" +
+                      find_pub + b"\x03\x73\x00" + b"\x08\x06")
+    s["set-pin"] = p11(slots + opens_rw + b"\x21\x08" + b"\x01\x08" +
+                       b"\x21\x00" + b"\x01\x00" + b"\x31\x00")
+    s["cache-own"] = p11(slots + opens + find_cert + b"\x03\x03\x00" + find_pub, hdr=0x06)
+    s["cache-changed"] = p11(slots + opens + find_cert + b"\x03\x03\x00", b"\x00\x40\x01" +
+                             b"\x80\x10\x00", hdr=0x0a)
+    s["cache-input"] = p11(slots + opens + find_cert, chunk(b"KWC1\x00\x02\x90\x00" +
+                                                         CERT), hdr=0x0e)
+    s["replaced"] = p11(slots + opens + find_cert + b"\x03\x30\x00",
+                        b"\x00\x00\x01" + chunk(b"\x6A\x82") + b"\x01" +
+                        chunk(tlv(0x53, CERT_OBJ) + OK), hdr=1)
+    return s
+
+
+def p11_input_seeds():
+    # Selector (low 2 bits: unpad, cache file, key template; bit 2: start
+    # from a valid value), then that parser's bytes; see fuzz_p11_input.c.
+    s = {}
+    s["unpad-pkcs1"] = b"\x04\x01\x00\x01" + chunk8(b"") + chunk8(b"secret")
+    s["unpad-oaep"] = b"\x04\x02\x05\x03" + chunk8(b"label") + chunk8(b"message")
+    s["unpad-raw"] = b"\x00\x00\x00\x00" + chunk8(b"") + bytes(range(64))
+    s["unpad-changed"] = b"\x04\x01\x00\x01" + chunk8(b"") + chunk8(b"m") + b"\x00\x01\x01"
+    s["cache-ok"] = b"\x05\x00\x00"
+    s["cache-probe"] = b"\x05\x01" + chunk8(b"\x6a\x82") + b"\x00"
+    s["cache-raw"] = b"\x01" + chunk(b"KWC1\x00\x02\x90\x00" + CERT) + chunk8(b"\x90\x00") + b"\x00"
+    s["key-ec"] = b"\x06\x00"
+    s["key-rsa"] = b"\x06\x01"
+    s["key-bytes"] = b"\x02\x03\x01" + chunk8(struct.pack("<Q", 3)) + b"\x03" + \
+        chunk8(bytes.fromhex("06082a8648ce3d030107")) + b"\x04" + chunk8(bytes(range(1, 33)))
+    return s
+
+
+def vcard_io_seeds():
+    # Selector (0 state file, bit 2: digest appended; 1 UICC front end;
+    # 2 AT front end), then its bytes; see fuzz_vcard_io.c.
+    def st(tag, v):
+        return tlv(tag, v)
+    pin = bytes([3, 3]) + b"123456\xff\xff"
+    obj = st(0xA2, st(0x80, b"\x00\x5f\xc1\x02") + st(0x81, CHUID))
+    state = b"KWVCARD1" + st(0x81, b"\x00\x00\x30\x39") + st(0x82, b"\x05\x04\x03") + \
+        st(0x83, pin) + st(0x84, bytes([3, 3]) + b"12345678") + \
+        st(0x85, b"\x03\x01" + bytes(range(1, 25))) + obj
+    ec_der = bytes.fromhex(
+        "30770201010420c97caf2a1dce84d770e83545a294c1d1d462880b6fd128f8e466171b83"
+        "334fb6a00a06082a8648ce3d030107a14403420004f7ce96b423b8db4b0d5f6f73bea261"
+        "6224df83016eccf2f0065a8d990e84ab471ec681baa0a8dac585c608b301d90b71661b0c"
+        "84150a5a5d35ef8d6acd6c7445")
+    key = st(0xA1, st(0x80, b"\x9a") + st(0x81, b"\x11") + st(0x82, b"\x02") +
+             st(0x83, b"\x01") + st(0x84, b"\x01") + st(0x85, ec_der))
+    select_ch = bytes.fromhex("01a4040005a000000308")
+    s = {}
+    s["state"] = b"\x04" + state
+    s["state-key"] = b"\x04" + state + key
+    s["state-no-digest"] = b"\x00" + state
+    s["uicc-channel"] = b"\x01\x00" + chunk8(bytes.fromhex("0070000001")) + \
+        chunk8(select_ch) + chunk8(bytes.fromhex("01cb3fff055c035fc10200")) + \
+        chunk8(bytes.fromhex("0070800100"))
+    s["uicc-telecom"] = b"\x01\x83" + chunk8(bytes.fromhex("00a40004023f00")) + \
+        chunk8(bytes.fromhex("80f2000000")) + chunk8(b"") + \
+        chunk8(bytes.fromhex("00a4000402 2fe2".replace(" ", ""))) + chunk8(bytes.fromhex("00b0000000"))
+    s["uicc-ch7"] = b"\x01\x00" + chunk8(bytes.fromhex("0070000007")) + \
+        chunk8(bytes.fromhex("43a4040005a000000308"))
+    at = b"ATE0\rAT+CMEE=1\rAT+CCHO=\"A000000308\"\rAT+CGLA=1,10,\"00F8000000\"\r" \
+        b"AT+CSIM=10,\"0070000000\"\rAT+CCHC=1\rATI\rAT+CPIN?\r"
+    s["at"] = b"\x02\x00\x00\x00" + at
+    s["at-quirks"] = b"\x02\x07\x00\x00" + at
+    s["at-faults"] = b"\x02\x00\x03\x01" + at
+    s["at-generate"] = b"\x02\x00\x00\x00" + b"AT+CCHO=\"A000000308\"\r" \
+        b"AT+CGLA=1,24,\"00479A0005AC03800107\"\r"
+    return s
+
+
+def kms_client_seeds():
+    # Mode byte (bit 0: a key delivery, bit 1: a valid one made by the
+    # harness); calls: chunk8 of step bytes, then per call a 2-byte HTTP
+    # status and a chunk body; see fuzz_kms_client.c.
+    def ans(status, body):
+        return struct.pack(">H", status) + chunk(body)
+    pem = b"-----BEGIN CERTIFICATE-----\\nMA==\\n-----END CERTIFICATE-----\\n"
+    s = {}
+    s["validation"] = b"\x00" + chunk8(b"\x00\x01\x02") + ans(200, b"{}") + \
+        ans(200, b'{"session": "0123456789abcdef"}') + ans(204, b"")
+    s["sign"] = b"\x00" + chunk8(b"\x03\x04") + \
+        ans(200, b'{"cert": "' + pem + b'", "serial": "0A1B"}') + \
+        ans(200, b'{"cert": "' + pem + b'", "serial": "0A1C", "attested": true}')
+    s["errors"] = b"\x00" + chunk8(b"\x01\x03\x05\x06") + \
+        ans(401, b'{"error": "wrong_value", "message": "no"}') + ans(500, b"<html>") + \
+        b"\xff\xff" + ans(404, b'{"error": 7}')
+    s["directory-ca"] = b"\x00" + chunk8(b"\x06\x07") + \
+        ans(200, b'{"cert": "' + pem + b'"}') + ans(200, pem.replace(b"\\n", b"\n"))
+    s["delivery-valid"] = b"\x03\x00\x00"
+    s["delivery-padded"] = b"\x03\x05\x00"
+    s["delivery-changed"] = b"\x03\x00\x01\x10\x01\x00"
+    s["delivery-strings"] = b"\x01" + chunk(b"AAAA") + chunk(b"AAAAAAAAAAAAAAAAAAAAAAAA") + b"\x00"
+    return s
+
+
+def pem_of(der, label="CERTIFICATE"):
+    import base64
+    b = base64.b64encode(der).decode()
+    return "-----BEGIN %s-----\n%s\n-----END %s-----\n" % (
+        label, "\n".join(b[i:i + 64] for i in range(0, len(b), 64)), label)
+
+
+CERT_PEM = pem_of(CERT)
+
+
+def cli_seeds():
+    # Selector (0 journal, 1 batch file, 2 secret file), then the file.
+    pem = CERT_PEM.replace("\n", "\\n").encode()
+    s = {}
+    s["journal"] = b"\x00" + b'{"email": "alice@example.org", "kms": "https://kms.example:8443",' \
+        b' "steps": {"validated": true}, "pending": "enroll", "sign_key": "ab12",' \
+        b' "sign_cert": "' + pem + b'", "enc_certs": ["' + pem + b'", 3], "complete": true}'
+    s["journal-empty"] = b"\x00"
+    s["journal-array"] = b"\x00[1, 2]"
+    s["journal-dup"] = b'\x00{"email": "a@b.c", "email": "d@e.f"}'
+    s["batch"] = b"\x01# comment\n\nalice@example.org,12345678\n" \
+        b" bob@example.org , Yubico YubiKey OTP+FIDO+CCID 00 00 , /tmp/pin, /tmp/puk\r\n" \
+        b"carol@example.org,pcsc:Reader 01 00,,\nbroken line\nx@y,1,2,3,4\n"
+    s["secret"] = b"\x02123456\n"
+    s["secret-crlf"] = b"\x02correct horse battery\r\nsecond line"
+    s["secret-empty"] = b"\x02\n"
+    return s
+
+
+def modem_seeds():
+    # Mode byte (bit 0: AT modem on a pty, else UICC), chunk8 of steps
+    # (0 SELECT, 1 GET DATA, 2 APDU, 3 reset, 4 present), then the answer
+    # stream: UICC: kind byte + chunk8 per command; AT: a chunk per command
+    # line; see fuzz_modem.c.
+    def ua(b):
+        return b"\x00" + chunk8(b)
+    select_resp = SELECT_RESP + OK
+    s = {}
+    s["uicc"] = b"\x00" + chunk8(b"\x00\x01\x02\x03\x00") + ua(b"\x01\x90\x00") + \
+        ua(select_resp) + ua(b"\x6a\x82") + ua(b"\x61\x10") + ua(bytes(16) + OK) + \
+        ua(b"\x90\x00") + ua(b"\x02\x90\x00") + ua(select_resp)
+    s["uicc-removed"] = b"\x00" + chunk8(b"\x00\x00\x01") + ua(b"\x01\x90\x00") + \
+        b"\x01" + ua(b"\x03\x91\x10") + ua(select_resp) + b"\x02"
+    s["uicc-no-channel"] = b"\x00" + chunk8(b"\x00") + ua(b"\x6a\x81")
+    ok = b"\r\nOK\r\n"
+
+    def line(b):
+        return chunk(b)
+    at_open = line(ok) + line(ok) + line(ok) + line(b"\r\n+CCHO: 1\r\n" + ok)
+    s["at"] = b"\x01" + chunk8(b"\x00\x01\x04") + at_open + \
+        line(b'\r\n+CGLA: 4,"9000"\r\n' + ok) + \
+        line(b'\r\n+CGLA: 8,"6A829000"\r\n' + ok) + line(ok)
+    s["at-urc-echo"] = b"\x01" + chunk8(b"\x00") + line(ok) + line(b"ATE0\r\r\nOK\r\n") + \
+        line(b"\r\nRING\r\n\r\nOK\r\n") + line(b"\r\n+CMTI: \"SM\",1\r\n12\r\n" + ok) + \
+        line(b'\r\n+CGLA: 4,90\r\n+CGLA: 4,"9000"\r\n' + ok)
+    s["at-csim"] = b"\x01" + chunk8(b"\x00\x02") + line(ok) + line(ok) + line(ok) + \
+        line(b"\r\n+CME ERROR: 4\r\n") + line(b'\r\n+CSIM: 6,"019000"\r\n' + ok) + \
+        line(b'\r\n+CSIM: 4,"9000"\r\n' + ok) + line(b"\r\nERROR\r\n")
+    s["at-garbage"] = b"\x01" + chunk8(b"\x00") + line(ok) + line(ok) + line(ok) + \
+        line(b"\r\n+CCHO: 1\r\n" + ok) + line(b"\x00\xff garbage\r\n")
     return s
 
 

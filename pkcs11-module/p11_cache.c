@@ -119,14 +119,38 @@ parse_entry(kw_view v, kw_view *probe, kw_view *cert)
 }
 
 kw_rv
+kwp11_cache_check(kw_view file, kw_view probe, const EVP_PKEY *pub, kw_buf *der)
+{
+	const unsigned char *p;
+	kw_view rprobe, cert;
+	EVP_PKEY *k = NULL;
+	X509 *x = NULL;
+	kw_rv rv;
+
+	kw_buf_reset(der);
+	if ((rv = parse_entry(file, &rprobe, &cert)) != KW_OK)
+		goto out;
+	rv = KW_ERR_FORMAT;
+	if (!kw_view_equal(rprobe, probe))
+		goto out;   /* the card's object changed */
+	p = cert.ptr;
+	if ((x = d2i_X509(NULL, &p, (long)cert.len)) == NULL || p != cert.ptr + cert.len ||
+	    (k = X509_get_pubkey(x)) == NULL || EVP_PKEY_eq(k, pub) != 1)
+		goto out;
+	rv = kw_buf_put_view(der, cert);
+out:
+	if (rv != KW_OK)
+		kw_buf_reset(der);
+	EVP_PKEY_free(k);
+	X509_free(x);
+	return rv;
+}
+
+kw_rv
 kwp11_cache_get(const char *serial, uint8_t slot, const EVP_PKEY *pub, kw_view probe, kw_buf *der)
 {
 	char path[PATH_MAX];
-	const unsigned char *p;
-	kw_view rprobe, cert;
 	kw_buf file;
-	EVP_PKEY *k = NULL;
-	X509 *x = NULL;
 	kw_rv rv;
 
 	if ((rv = cache_path(serial, slot, path, sizeof(path))) != KW_OK)
@@ -134,28 +158,14 @@ kwp11_cache_get(const char *serial, uint8_t slot, const EVP_PKEY *pub, kw_view p
 	kw_buf_init(&file, CACHE_MAX_FILE + 1024);
 	kw_buf_reset(der);
 	if ((rv = read_file(path, &file)) != KW_OK ||
-	    (rv = parse_entry(kw_buf_view(&file), &rprobe, &cert)) != KW_OK)
-		goto bad;
-	rv = KW_ERR_FORMAT;
-	if (!kw_view_equal(rprobe, probe))
-		goto bad;   /* the card's object changed */
-	p = cert.ptr;
-	if ((x = d2i_X509(NULL, &p, (long)cert.len)) == NULL || p != cert.ptr + cert.len ||
-	    (k = X509_get_pubkey(x)) == NULL || EVP_PKEY_eq(k, pub) != 1)
-		goto bad;
-	if ((rv = kw_buf_put_view(der, cert)) != KW_OK)
-		goto bad;
-	goto out;
-bad:
-	if (rv != KW_ERR_NOT_FOUND) {
-		kw_debug("ignoring cache entry for slot %02x", slot);
-		(void)unlink(path);
+	    (rv = kwp11_cache_check(kw_buf_view(&file), probe, pub, der)) != KW_OK) {
+		if (rv != KW_ERR_NOT_FOUND) {
+			kw_debug("ignoring cache entry for slot %02x", slot);
+			(void)unlink(path);
+		}
+		kw_buf_reset(der);
 	}
-	kw_buf_reset(der);
-out:
 	kw_buf_free(&file);
-	EVP_PKEY_free(k);
-	X509_free(x);
 	return rv;
 }
 

@@ -270,3 +270,10 @@ kwp11_destroy_object(kwp11_session *s, CK_OBJECT_HANDLE h)
 	kwp11_obj_clear(o);
 	return CKR_OK;
 }
+
+/* The key template parser alone, for fuzz/fuzz_p11_input.c. */
+CK_RV
+kwp11_create_build_key(const CK_ATTRIBUTE *t, CK_ULONG n, EVP_PKEY **key)
+{
+	return build_key(t, n, key);
+}

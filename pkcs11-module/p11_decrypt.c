@@ -235,3 +235,10 @@ kwp11_decrypt_final(kwp11_session *s, uint8_t *out, CK_ULONG *outlen)
 	decrypt_done(s, rv, out);
 	return rv;
 }
+
+/* The unpadding alone, for fuzz/fuzz_p11_input.c. */
+CK_RV
+kwp11_rsa_unpad(kwp11_op *op, const uint8_t *blk, size_t k)
+{
+	return unpad(op, blk, k);
+}

@@ -392,4 +392,15 @@ CK_RV kwp11_keywrap_run(kwp11_session *s, const uint8_t *in, size_t len);
 CK_RV kwp11_unwrap_key(kwp11_session *s, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
     const uint8_t *in, CK_ULONG len, CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *out);
 
+/* ---- parsers of untrusted input on their own (fuzz/fuzz_p11_input.c) ---- */
+/* Remove the padding of op's mechanism from the k-byte block the card
+ * returned: op->result gets the plaintext (CKR_ENCRYPTED_DATA_INVALID). */
+CK_RV kwp11_rsa_unpad(kwp11_op *op, const uint8_t *blk, size_t k);
+/* The private key of a C_CreateObject template (CKK_RSA components, or
+ * CKK_EC with P-256/P-384 parameters and CKA_VALUE). */
+CK_RV kwp11_create_build_key(const CK_ATTRIBUTE *t, CK_ULONG n, EVP_PKEY **key);
+/* A cache file's bytes: its recorded probe must equal probe and its
+ * certificate parse completely with pub as its key; then der = the DER. */
+kw_rv kwp11_cache_check(kw_view file, kw_view probe, const EVP_PKEY *pub, kw_buf *der);
+
 #endif

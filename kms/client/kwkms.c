@@ -87,25 +87,27 @@ take_error(kwkms *k, json_t *j)
 	snprintf(k->message, sizeof(k->message), "%s", m != NULL ? m : "unexpected answer");
 }
 
-/* Send req (or GET when NULL); *out gets the answer (JSON object) or raw. */
-kw_rv
-kwkms_call(kwkms *k, const char *method, const char *path, json_t *req,
-    json_t **out, kw_buf *raw)
+static kwkms_exchange_fn exchange_hook;
+static void *exchange_arg;
+
+void
+kwkms_test_set_exchange(kwkms_exchange_fn fn, void *arg)
+{
+	exchange_hook = fn;
+	exchange_arg = arg;
+}
+
+/* One HTTPS request with libcurl: the status and the body. */
+static kw_rv
+http_exchange(kwkms *k, const char *method, const char *path, const char *body,
+    kw_buf *resp)
 {
 	char url[1024], auth[120];
 	struct curl_slist *hdr = NULL;
-	char *body = NULL;
-	kw_buf resp;
 	CURL *c;
 	CURLcode cc;
-	json_t *j = NULL;
-	kw_rv rv = KW_ERR_NO_SERVICE;
+	kw_rv rv = KW_OK;
 
-	k->error[0] = k->message[0] = '\0';
-	k->status = 0;
-	if (out != NULL)
-		*out = NULL;
-	kw_buf_init(&resp, 8u << 20);
 	if ((c = curl_easy_init()) == NULL)
 		return KW_ERR_NOMEM;
 	snprintf(url, sizeof(url), "%s%s", k->url, path);
@@ -124,17 +126,46 @@ kwkms_call(kwkms *k, const char *method, const char *path, json_t *req,
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-	if (req != NULL && (body = json_dumps(req, JSON_COMPACT)) != NULL)
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+	if (body != NULL)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
 		snprintf(k->error, sizeof(k->error), "%s",
 		    cc == CURLE_PEER_FAILED_VERIFICATION ? "tls_untrusted" :
 		    cc == CURLE_SSL_CACERT_BADFILE ? "bad_ca_file" : "unreachable");
 		snprintf(k->message, sizeof(k->message), "%s", curl_easy_strerror(cc));
-		goto fail;
+		rv = KW_ERR_NO_SERVICE;
+	} else {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &k->status);
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &k->status);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	return rv;
+}
+
+/* Send req (or GET when NULL); *out gets the answer (JSON object) or raw. */
+kw_rv
+kwkms_call(kwkms *k, const char *method, const char *path, json_t *req,
+    json_t **out, kw_buf *raw)
+{
+	char *body = NULL;
+	kw_buf resp;
+	json_t *j = NULL;
+	kw_rv rv;
+
+	k->error[0] = k->message[0] = '\0';
+	k->status = 0;
+	if (out != NULL)
+		*out = NULL;
+	kw_buf_init(&resp, 8u << 20);
+	if (req != NULL && (body = json_dumps(req, JSON_COMPACT)) == NULL)
+		return KW_ERR_NOMEM;
+	if (exchange_hook != NULL)
+		rv = exchange_hook(exchange_arg, method, path, body, &k->status, &resp);
+	else
+		rv = http_exchange(k, method, path, body, &resp);
+	if (rv != KW_OK)
+		goto fail;
 	if (raw != NULL && k->status < 300) {
 		rv = kw_buf_put_view(raw, kw_buf_view(&resp));
 		goto fail;
@@ -155,8 +186,6 @@ fail:
 	if (body != NULL)
 		kw_freezero(body, strlen(body));
 	kw_buf_free(&resp);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
 	return rv;
 }
 

@@ -8,14 +8,6 @@
 
 #include "kwenroll.h"
 
-#define FIELDS 4
-
-typedef struct batch_line {
-	int lineno;
-	char *f[FIELDS];          /* email, token, pin-file, puk-file (NULL if absent) */
-	char token[300];
-} batch_line;
-
 static char *
 trim(char *s)
 {
@@ -30,8 +22,8 @@ trim(char *s)
 }
 
 /* Split one line; 0 = skip (blank/comment), 1 = ok, -1 = malformed. */
-static int
-parse_line(char *s, batch_line *bl)
+int
+kwcli_batch_parse_line(char *s, kwcli_batch_line *bl)
 {
 	char *p;
 	int n = 0;
@@ -40,7 +32,7 @@ parse_line(char *s, batch_line *bl)
 	if (*s == '\0' || *s == '#')
 		return 0;
 	memset(bl->f, 0, sizeof(bl->f));
-	while (s != NULL && n < FIELDS) {
+	while (s != NULL && n < KWCLI_BATCH_FIELDS) {
 		p = strchr(s, ',');
 		if (p != NULL)
 			*p++ = '\0';
@@ -83,7 +75,7 @@ report_text(json_t *results, size_t ok, size_t failed)
 }
 
 static json_t *
-line_error(const batch_line *bl, const char *msg)
+line_error(const kwcli_batch_line *bl, const char *msg)
 {
 	return json_pack("{s:s,s:s,s:b,s:s,s:i}", "email", bl->f[0] != NULL ? bl->f[0] : "",
 	    "token", bl->token, "ok", 0, "error", msg, "line", bl->lineno);
@@ -96,7 +88,7 @@ kwcli_enroll_batch(const kwcli_enroll_opts *base, const char *file, bool json)
 	char line[1024], label[120];
 	json_t *results = json_array(), *res;
 	size_t ok = 0, failed = 0;
-	batch_line bl;
+	kwcli_batch_line bl;
 	kwcli_enroll_opts o;
 	int r;
 
@@ -110,7 +102,7 @@ kwcli_enroll_batch(const kwcli_enroll_opts *base, const char *file, bool json)
 	memset(&bl, 0, sizeof(bl));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		bl.lineno++;
-		if ((r = parse_line(line, &bl)) == 0)
+		if ((r = kwcli_batch_parse_line(line, &bl)) == 0)
 			continue;
 		if (r < 0) {
 			fprintf(stderr, "keyward: %s:%d: expected \"email,token[,pin-file"

@@ -115,6 +115,16 @@ typedef struct kwcli_enroll_opts {
 /* One token: returns KWCLI_OK/KWCLI_ERROR; *result gets a JSON report
  * (also on failure: {"ok":false,"error":...}). */
 int kwcli_enroll_run(const kwcli_enroll_opts *o, json_t **result);
+/* One line of a batch file ("email,token[,pin-file[,puk-file]]"), split
+ * in place: 0 = skip (blank/comment), 1 = ok, -1 = malformed. lineno is
+ * the caller's. */
+#define KWCLI_BATCH_FIELDS 4
+typedef struct kwcli_batch_line {
+	int lineno;
+	char *f[KWCLI_BATCH_FIELDS];  /* email, token, pin-file, puk-file (NULL if absent) */
+	char token[300];              /* the token as a URI or serial */
+} kwcli_batch_line;
+int kwcli_batch_parse_line(char *line, kwcli_batch_line *bl);
 /* --batch FILE: every line in turn, then a report (text or JSON). */
 int kwcli_enroll_batch(const kwcli_enroll_opts *base, const char *file, bool json);
 
