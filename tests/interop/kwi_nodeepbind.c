@@ -4,7 +4,9 @@
  * ASAN_OPTIONS=verify_asan_link_order=0), this dlopen drops that flag and
  * hands the call on to the next dlopen (ASan's interceptor, then libc's).
  * Nothing else changes; the module under test is the real one. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <stddef.h>
 

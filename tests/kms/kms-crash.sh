@@ -14,7 +14,7 @@ per_address = 1000'
 . "$KW_TOP_SRCDIR/tests/kms/kms-env.sh"
 kms_env_up
 USERS=12
-END=$(($(date +%s) + 150))
+END=$(($(date +%s) + 300))
 
 capi() { # user METHOD PATH JSON -> body in $T/u$user.body, status echoed
 	curl -s --max-time 20 --cacert "$FRONT_CERT" -X "$2" -o "$T/u$1.body" -w '%{http_code}' \
