@@ -19,7 +19,8 @@ EXTRA_DIST += $(KW_PACKAGING_TESTS) \
 	debian/changelog debian/control debian/copyright debian/rules \
 	debian/source/format debian/keyward.install debian/keyward-pkcs11.install \
 	debian/keyward-kmsd.install debian/keyward-kmsd.docs \
-	debian/keyward-testenv.install debian/keyward-testenv.links
+	debian/keyward-testenv.install debian/keyward-testenv.links \
+	debian/keyward-kmsd.keyward-kms.sysusers
 
 check-packaging: all
 	$(MAKE) $(AM_MAKEFLAGS) -j1 check TESTS='$(KW_PACKAGING_TESTS)'

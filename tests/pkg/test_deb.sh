@@ -79,6 +79,8 @@ kw_grep '^/usr/bin/keyward-testenv$' "$t/c.testenv"
 kw_grep '^/usr/bin/keyward-vcard$' "$t/c.testenv"
 dpkg-deb -f "$t/src/keyward-kmsd_"*.deb Depends >"$t/dep.kmsd"
 kw_grep 'libmicrohttpd' "$t/dep.kmsd" "keyward-kmsd's Depends"
+dpkg-deb -e "$t/src/keyward-kmsd_"*.deb "$t/ctl.kmsd"
+kw_grep 'systemd-sysusers' "$t/ctl.kmsd/postinst" "keyward-kmsd's postinst"
 dpkg-deb -f "$t/src/keyward-testenv_"*.deb Depends >"$t/dep.testenv"
 kw_grep 'vsmartcard-vpcd' "$t/dep.testenv" "keyward-testenv's Depends"
 
