@@ -81,6 +81,26 @@ kwi_client() {
 # kwi_client_deepbind CMD ARGS: kwi_client for clients that dlopen() the
 # module with RTLD_DEEPBIND (pkcs11-provider), which the ASan runtime
 # refuses: under preload, libkwi_nodeepbind.so goes first and drops the flag.
+# An OpenSSL config that loads pkcs11-provider (PROVIDER) over the module
+# under test with the test PIN, beside the default provider.
+kwi_provider_conf() { # PROVIDER OUT
+	cat >"$2" <<EOF
+openssl_conf = openssl_init
+[openssl_init]
+providers = provider_sect
+[provider_sect]
+default = default_sect
+pkcs11 = pkcs11_sect
+[default_sect]
+activate = 1
+[pkcs11_sect]
+module = $1
+pkcs11-module-path = $MODULE
+pkcs11-module-token-pin = $KWI_PIN
+activate = 1
+EOF
+}
+
 kwi_client_deepbind() {
 	if [ -n "$KWI_PRELOAD" ]; then
 		nodeep=$KW_TOP_BUILDDIR/tests/interop/.libs/libkwi_nodeepbind.so

@@ -96,21 +96,7 @@ kwi_pass "openssl cms -decrypt RSA-OAEP with 9D"
 # ---- OpenSSL 3's provider path: pkcs11-provider ----
 provider=$(find /usr/lib/*/ossl-modules -name pkcs11.so 2>/dev/null | head -n1)
 [ -n "$provider" ] || kwi_fail "pkcs11-provider not installed (bookworm-backports; scripts/install-deps.sh)"
-cat >provider.cnf <<EOF2
-openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-pkcs11 = pkcs11_sect
-[default_sect]
-activate = 1
-[pkcs11_sect]
-module = $provider
-pkcs11-module-path = $MODULE
-pkcs11-module-token-pin = $KWI_PIN
-activate = 1
-EOF2
+kwi_provider_conf "$provider" provider.cnf
 # (sanitizer builds: the provider's RTLD_DEEPBIND dlopen needs lib.sh's shim)
 prov() { kwi_client_deepbind env OPENSSL_CONF="$PWD/provider.cnf" "$@"; }
 pkey() { echo "pkcs11:id=%$1;type=private"; }

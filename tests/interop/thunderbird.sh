@@ -66,21 +66,7 @@ kwi_pass "token 1 enrolled by the KMS with P-256 keys, rotated and renewed in $(
 
 # ---- messages -------------------------------------------------------------
 nonce=$(date +%s%N)
-cat >provider.cnf <<EOF
-openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-pkcs11 = pkcs11_sect
-[default_sect]
-activate = 1
-[pkcs11_sect]
-module = $provider
-pkcs11-module-path = $MODULE
-pkcs11-module-token-pin = $KWI_PIN
-activate = 1
-EOF
+kwi_provider_conf "$provider" provider.cnf
 mkdir -p mail
 : >plan-read.txt
 # mkmsg NAME FROM TO SUBJECT BODY KIND [RECIP-CERT KDF]
